@@ -1,0 +1,80 @@
+// Channel: a client's handle to a server address.
+//
+//   std::shared_ptr<ferry::Channel> channel =
+//       ferry::CreateChannel("127.0.0.1:50051");
+//   auto stub = helloworld::Greeter::NewStub(channel);
+//   absl::StatusOr<helloworld::HelloReply> reply = stub->SayHello(request);
+//
+// A channel connects lazily, on its first call, and multiplexes all calls
+// over one connection. If the connection is lost, calls on it end with
+// UNAVAILABLE and the next call connects again. A channel owns one I/O
+// thread (`io_threads`); responses are parsed on the calling thread.
+//
+// A target that cannot be parsed does not fail here: every call on the
+// channel then ends with INVALID_ARGUMENT saying why.
+//
+// Thread-safety: thread-safe; share one channel among all threads that talk
+// to the same server. Destroying the channel cancels the calls still in
+// flight.
+#ifndef FERRY_CHANNEL_H_
+#define FERRY_CHANNEL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace ferry {
+
+namespace internal {
+class ChannelCore;
+}  // namespace internal
+namespace impl {
+class ChannelAccess;
+}  // namespace impl
+
+struct ChannelOptions {
+  // Event loop threads for the channel's connection.
+  int io_threads = 1;
+  // How long establishing a connection may take.
+  absl::Duration connect_timeout = absl::Seconds(20);
+  // Size of the chunks messages are received into and sent from.
+  size_t chunk_size = 128 * 1024;
+  // Largest response message accepted; larger ones end the call with
+  // RESOURCE_EXHAUSTED. Up to 2 GiB - 1.
+  size_t max_receive_message_size = 64u << 20;
+  // Largest request message sent; up to 2 GiB - 1.
+  size_t max_send_message_size = 0x7fffffff;
+  // Largest frame payload; see ServerOptions::max_frame_payload.
+  uint32_t max_frame_payload = 64 * 1024;
+  // Largest server metadata (keys plus values) accepted per call.
+  size_t max_metadata_size = 16 * 1024;
+};
+
+class Channel {
+ public:
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+  ~Channel();
+
+  const std::string& target() const;
+
+ private:
+  friend class impl::ChannelAccess;
+  friend std::shared_ptr<Channel> CreateChannel(absl::string_view,
+                                                const ChannelOptions&);
+  explicit Channel(std::unique_ptr<internal::ChannelCore> core);
+  std::unique_ptr<internal::ChannelCore> core_;
+};
+
+// `target` is an address as for ServerBuilder::AddListeningPort ("host:port",
+// "[v6]:port", "unix:/path").
+std::shared_ptr<Channel> CreateChannel(absl::string_view target,
+                                       const ChannelOptions& options = {});
+
+}  // namespace ferry
+
+#endif  // FERRY_CHANNEL_H_

@@ -1,0 +1,13 @@
+// Ferry's public API in one include.
+#ifndef FERRY_FERRY_H_
+#define FERRY_FERRY_H_
+
+#include "ferry/call_options.h"
+#include "ferry/channel.h"
+#include "ferry/log.h"
+#include "ferry/metadata.h"
+#include "ferry/server.h"
+#include "ferry/server_context.h"
+#include "ferry/service.h"
+
+#endif  // FERRY_FERRY_H_

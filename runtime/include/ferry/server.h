@@ -1,0 +1,118 @@
+// Server: hosts services on one or more listening addresses.
+//
+//   Greeter service;
+//   int port = 0;
+//   absl::StatusOr<std::unique_ptr<ferry::Server>> server =
+//       ferry::ServerBuilder()
+//           .AddListeningPort("127.0.0.1:0", &port)
+//           .RegisterService(&service)
+//           .BuildAndStart();
+//   ...
+//   (*server)->Shutdown(absl::Now() + absl::Seconds(5));
+//
+// Threads: `io_threads` event loops accept connections and read, decode and
+// write frames; handlers run on `worker_threads` workers, so a handler may
+// block without stalling other calls' I/O. Each call's handler runs on one
+// worker from start to finish.
+//
+// Thread-safety: Server's methods are thread-safe. A ServerBuilder is used
+// by one thread.
+#ifndef FERRY_SERVER_H_
+#define FERRY_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ferry/service.h"
+
+namespace ferry {
+
+namespace internal {
+class ServerImpl;
+}  // namespace internal
+
+struct ServerOptions {
+  // Event loop threads that do all socket I/O.
+  int io_threads = 1;
+  // Threads that run handlers; 0 means std::thread::hardware_concurrency().
+  int worker_threads = 0;
+  // Calls waiting for a worker before the server applies back-pressure.
+  size_t max_queued_calls = 1024;
+  // Size of the chunks messages are received into and sent from.
+  size_t chunk_size = 128 * 1024;
+  // Largest request message accepted; larger ones fail with
+  // RESOURCE_EXHAUSTED before any of their bytes are buffered. Up to
+  // 2 GiB - 1.
+  size_t max_receive_message_size = 64u << 20;
+  // Largest response message sent; up to 2 GiB - 1.
+  size_t max_send_message_size = 0x7fffffff;
+  // Largest frame payload; large messages are split into fragments of this
+  // size, and fragments of concurrent calls interleave on a connection.
+  uint32_t max_frame_payload = 64 * 1024;
+  // Largest client metadata (keys plus values) accepted per call.
+  size_t max_metadata_size = 16 * 1024;
+};
+
+class Server {
+ public:
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  // Shuts down with no grace period if still running.
+  ~Server();
+
+  // Stops accepting connections and calls, lets calls in flight finish
+  // until `deadline`, then cancels the rest, and returns once every
+  // thread has stopped. Safe to call more than once and from several
+  // threads; later calls wait for the first to finish. Must not be called
+  // from a handler of this server.
+  void Shutdown(absl::Time deadline);
+  void Shutdown() { Shutdown(absl::Now()); }
+
+  // Blocks until Shutdown() has finished.
+  void Wait();
+
+  // The addresses the server listens on, with ports resolved
+  // ("127.0.0.1:40123", "unix:/tmp/x.sock").
+  std::vector<std::string> listening_addresses() const;
+
+ private:
+  friend class ServerBuilder;
+  explicit Server(std::unique_ptr<internal::ServerImpl> impl);
+  std::unique_ptr<internal::ServerImpl> impl_;
+};
+
+class ServerBuilder {
+ public:
+  ServerBuilder() = default;
+
+  // Listens on `address` ("host:port", "[v6]:port", ":port" for all
+  // interfaces, "unix:/path"). With port 0 the system picks a port, stored
+  // in `*selected_port` once BuildAndStart() succeeds.
+  ServerBuilder& AddListeningPort(std::string address,
+                                  int* selected_port = nullptr);
+  // Serves `service`, which must outlive the server.
+  ServerBuilder& RegisterService(Service* service);
+  ServerBuilder& SetOptions(const ServerOptions& options);
+
+  // Fails with INVALID_ARGUMENT for bad addresses, duplicate services or
+  // methods, and UNAVAILABLE when an address cannot be bound.
+  absl::StatusOr<std::unique_ptr<Server>> BuildAndStart();
+
+ private:
+  struct Port {
+    std::string address;
+    int* selected_port;
+  };
+  std::vector<Port> ports_;
+  std::vector<Service*> services_;
+  ServerOptions options_;
+};
+
+}  // namespace ferry
+
+#endif  // FERRY_SERVER_H_

@@ -1,0 +1,52 @@
+// Service: the base class of every generated service skeleton.
+//
+// protoc-gen-ferry generates, for `service Greeter` in package `helloworld`,
+// a class `helloworld::Greeter::Service` deriving from ferry::Service, with
+// one virtual method per RPC that returns UNIMPLEMENTED until overridden.
+// Applications derive from the generated class, override the methods they
+// serve, and register an instance with ServerBuilder::RegisterService().
+//
+// A Service must outlive every server it is registered with. Its handlers
+// run on the server's worker threads, several at once, so they must be
+// thread-safe with respect to each other.
+#ifndef FERRY_SERVICE_H_
+#define FERRY_SERVICE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "ferry/impl/service.h"
+
+namespace ferry {
+
+namespace impl {
+class ServiceAccess;
+}  // namespace impl
+
+class Service {
+ public:
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+  virtual ~Service() = default;
+
+  // The fully qualified service name, "package.Service".
+  const std::string& service_name() const { return name_; }
+
+ protected:
+  explicit Service(absl::string_view full_name) : name_(full_name) {}
+  // Registers a method; called by generated constructors.
+  void AddMethod(std::unique_ptr<impl::MethodHandler> handler) {
+    handlers_.push_back(std::move(handler));
+  }
+
+ private:
+  friend class impl::ServiceAccess;
+  std::string name_;
+  std::vector<std::unique_ptr<impl::MethodHandler>> handlers_;
+};
+
+}  // namespace ferry
+
+#endif  // FERRY_SERVICE_H_

@@ -1,0 +1,96 @@
+// WorkerPool: the threads that run server handlers.
+//
+// A fixed number of threads take tasks from one FIFO queue. Handing over a
+// task wakes at most one sleeping worker, and none when every sleeping
+// worker has already been woken and not yet run (they will find the task).
+// Workers sleep on a condition variable (a futex): they hold no file
+// descriptors, so the process's descriptor count does not depend on the
+// number of workers.
+//
+// The queue has a bound. The pool does not enforce it; it reports when the
+// queue is at the bound (saturated()) and, once set, calls the drain
+// callback when the queue falls to half the bound again, so the server can
+// stop reading sockets meanwhile (TCP back-pressure) or reject calls.
+//
+// Thread-safety: all methods are thread-safe. Shutdown() must not be called
+// from a worker.
+#ifndef FERRY_SRC_DISPATCH_WORKER_POOL_H_
+#define FERRY_SRC_DISPATCH_WORKER_POOL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+
+namespace ferry::internal {
+
+class WorkerPool {
+ public:
+  using Task = absl::AnyInvocable<void() &&>;
+
+  struct Options {
+    int threads = 1;
+    size_t queue_bound = 1024;
+    std::string name = "ferry-worker";
+  };
+
+  struct Stats {
+    uint64_t tasks_run = 0;
+    uint64_t wakeups = 0;  // notify_one calls made on submission
+    int threads = 0;
+    int idle = 0;
+    size_t queued = 0;
+  };
+
+  explicit WorkerPool(const Options& options);
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~WorkerPool();  // Shutdown()
+
+  // Queues `task`. Returns false, without queueing, after Shutdown() began.
+  bool Submit(Task task);
+
+  // True when the queue holds at least the bound.
+  bool saturated() const;
+  // Called (from a worker) each time the queue drains to half the bound
+  // after having been saturated.
+  void SetDrainCallback(std::function<void()> callback);
+
+  // True when the calling thread is one of this pool's workers.
+  bool InWorkerThread() const;
+
+  // Runs every task already queued, then joins the workers. Idempotent.
+  void Shutdown();
+
+  Stats stats() const;
+
+ private:
+  void Run();
+
+  const size_t bound_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  int idle_ = 0;             // workers waiting on cv_
+  int pending_wakeups_ = 0;  // notifies not yet consumed by a waiter
+  bool stopping_ = false;
+  bool was_saturated_ = false;
+  std::function<void()> on_drain_;
+  uint64_t tasks_run_ = 0;
+  uint64_t wakeups_ = 0;
+  std::vector<std::thread> threads_;
+  std::vector<std::thread::id> thread_ids_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace ferry::internal
+
+#endif  // FERRY_SRC_DISPATCH_WORKER_POOL_H_

@@ -1,0 +1,212 @@
+#include "session/common.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace ferry::internal {
+
+namespace {
+
+void PutSetting(std::string& out, wire::SettingId id, uint32_t value) {
+  const auto raw = static_cast<uint16_t>(id);
+  out.push_back(static_cast<char>(raw));
+  out.push_back(static_cast<char>(raw >> 8));
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>(value >> (8 * i)));
+}
+
+}  // namespace
+
+wire::FrameRun SettingsFrame(const SessionOptions& options,
+                             ChunkWriter& writer) {
+  std::string payload;
+  PutSetting(payload, wire::SettingId::kMaxFramePayload,
+             options.max_frame_payload);
+  PutSetting(payload, wire::SettingId::kMaxMessageSize,
+             static_cast<uint32_t>(std::min<size_t>(
+                 options.max_receive_message_size, wire::kMaxMessageSize)));
+  wire::FrameRun run;
+  wire::FrameHeader header;
+  header.type = wire::FrameType::kSettings;
+  wire::AppendFrame(run, writer, header, payload);
+  return run;
+}
+
+absl::Status ApplyPeerSettings(const Chain& payload,
+                               const SessionOptions& options,
+                               uint32_t* send_frame_payload) {
+  std::string storage;
+  absl::string_view bytes = wire::FlattenSmall(payload, &storage);
+  if (bytes.size() % 6 != 0) {
+    return absl::InternalError(absl::StrFormat(
+        "SETTINGS payload of %u bytes is not a multiple of 6", bytes.size()));
+  }
+  for (size_t i = 0; i < bytes.size(); i += 6) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + i);
+    const uint16_t id = static_cast<uint16_t>(p[0] | p[1] << 8);
+    const uint32_t value =
+        static_cast<uint32_t>(p[2]) | static_cast<uint32_t>(p[3]) << 8 |
+        static_cast<uint32_t>(p[4]) << 16 | static_cast<uint32_t>(p[5]) << 24;
+    if (id == static_cast<uint16_t>(wire::SettingId::kMaxFramePayload)) {
+      if (value < wire::kDefaultMaxFramePayload ||
+          value > wire::kMaxFramePayloadLimit) {
+        return absl::InternalError(absl::StrFormat(
+            "peer's max frame payload %u is outside [%u, %u]", value,
+            wire::kDefaultMaxFramePayload, wire::kMaxFramePayloadLimit));
+      }
+      *send_frame_payload = std::min(value, options.max_frame_payload);
+    }
+    // Unknown settings are ignored, so later versions can add them.
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SerializeForCall(Connection& connection,
+                              const SessionOptions& options,
+                              uint32_t frame_payload, uint32_t call_id,
+                              const google::protobuf::MessageLite& message,
+                              uint8_t end_flags, wire::FrameRun& run,
+                              bool* sent_any) {
+  const bool may_block = !connection.loop().InLoopThread();
+  return wire::SerializeMessage(
+      message, call_id, frame_payload, end_flags, options.max_send_message_size,
+      wire::ThreadOutboundWriter(connection.pool()), run,
+      [&](wire::FrameRun&& frames) {
+        *sent_any = true;
+        connection.Send(call_id, std::move(frames));
+        if (may_block) {
+          connection.WaitForQueueBelow(call_id, options.max_queued_per_call);
+        }
+      },
+      options.max_queued_per_call / 2);
+}
+
+MessageAssembler::Result MessageAssembler::Add(const wire::FrameHeader& header,
+                                               Chain&& payload,
+                                               size_t max_message_size,
+                                               Chain* message,
+                                               absl::Status* error) {
+  const bool begin = (header.flags & wire::kFlagBegin) != 0;
+  const bool end = (header.flags & wire::kFlagEnd) != 0;
+  if (begin == in_message_) {
+    *error = absl::InternalError(
+        begin ? "protocol error: a message began inside another message"
+              : "protocol error: message fragment without a beginning");
+    return Result::kError;
+  }
+  if (begin) {
+    if (header.aux > max_message_size) {
+      *error = absl::ResourceExhaustedError(
+          absl::StrFormat("received message larger than max (%u vs. %u)",
+                          header.aux, max_message_size));
+      return Result::kError;
+    }
+    in_message_ = true;
+    expected_ = header.aux;
+  }
+  if (payload.size() > expected_ - parts_.size()) {
+    *error = absl::InternalError(absl::StrFormat(
+        "protocol error: message fragments exceed the announced %u bytes",
+        expected_));
+    return Result::kError;
+  }
+  parts_.Append(std::move(payload));
+  if (!end) return Result::kPartial;
+  if (parts_.size() != expected_) {
+    *error = absl::InternalError(absl::StrFormat(
+        "protocol error: message ended after %u of its %u bytes", parts_.size(),
+        expected_));
+    return Result::kError;
+  }
+  in_message_ = false;
+  *message = std::move(parts_);
+  parts_ = Chain();
+  return Result::kComplete;
+}
+
+std::string EncodeStatusFields(const absl::Status& status,
+                               const Metadata* metadata) {
+  wire::FieldWriter fields;
+  if (!status.message().empty()) {
+    fields.AddBytes(wire::FieldTag::kStatusMessage, status.message());
+  }
+  if (auto details = status.GetPayload("ferry-details")) {
+    fields.AddBytes(wire::FieldTag::kStatusDetails, std::string(*details));
+  }
+  if (metadata != nullptr) {
+    for (const auto& [key, value] : *metadata) fields.AddMetadata(key, value);
+  }
+  return fields.bytes();
+}
+
+absl::StatusCode CodeFromWire(uint32_t code) {
+  if (code > static_cast<uint32_t>(absl::StatusCode::kUnauthenticated)) {
+    return absl::StatusCode::kUnknown;
+  }
+  return static_cast<absl::StatusCode>(code);
+}
+
+absl::Status DecodeMetadataFields(absl::string_view fields,
+                                  size_t max_metadata_size, Metadata* out) {
+  size_t total = 0;
+  return wire::ParseFields(
+      fields, [&](uint8_t tag, absl::string_view value) -> absl::Status {
+        if (tag != static_cast<uint8_t>(wire::FieldTag::kMetadata)) {
+          return absl::OkStatus();
+        }
+        absl::string_view key, data;
+        absl::Status status = wire::ParseMetadataField(value, &key, &data);
+        if (!status.ok()) return status;
+        total += key.size() + data.size();
+        if (total > max_metadata_size) {
+          return absl::ResourceExhaustedError(absl::StrFormat(
+              "received metadata larger than max (more than %u bytes)",
+              max_metadata_size));
+        }
+        out->Add(std::string(key), std::string(data));
+        return absl::OkStatus();
+      });
+}
+
+absl::Status DecodeStatusFields(uint32_t code, const Chain& payload,
+                                size_t max_metadata_size, Metadata* metadata) {
+  std::string storage;
+  absl::string_view bytes = wire::FlattenSmall(payload, &storage);
+  std::string message;
+  std::string details;
+  bool has_details = false;
+  absl::Status parsed = wire::ParseFields(
+      bytes, [&](uint8_t tag, absl::string_view value) -> absl::Status {
+        switch (static_cast<wire::FieldTag>(tag)) {
+          case wire::FieldTag::kStatusMessage:
+            message = std::string(value);
+            break;
+          case wire::FieldTag::kStatusDetails:
+            details = std::string(value);
+            has_details = true;
+            break;
+          default:
+            break;
+        }
+        return absl::OkStatus();
+      });
+  if (!parsed.ok()) {
+    return absl::InternalError(
+        absl::StrCat("malformed status from peer: ", parsed.message()));
+  }
+  if (metadata != nullptr) {
+    absl::Status md = DecodeMetadataFields(bytes, max_metadata_size, metadata);
+    if (!md.ok()) return md;
+  }
+  const absl::StatusCode status_code = CodeFromWire(code);
+  if (status_code == absl::StatusCode::kOk) return absl::OkStatus();
+  absl::Status status(status_code, message);
+  if (has_details) status.SetPayload("ferry-details", absl::Cord(details));
+  return status;
+}
+
+}  // namespace ferry::internal

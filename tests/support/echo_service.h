@@ -1,0 +1,29 @@
+// The EchoService implementation the integration tests run against.
+#ifndef FERRY_TESTS_SUPPORT_ECHO_SERVICE_H_
+#define FERRY_TESTS_SUPPORT_ECHO_SERVICE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "echo.ferry.h"
+
+namespace ferry::test {
+
+class EchoServiceImpl : public EchoService::Service {
+ public:
+  absl::Status Echo(ServerContext& context, const EchoRequest& request,
+                    EchoResponse& response) override;
+
+  int calls() const { return calls_.load(); }
+
+ private:
+  std::atomic<int> calls_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inside_ = 0;
+};
+
+}  // namespace ferry::test
+
+#endif  // FERRY_TESTS_SUPPORT_ECHO_SERVICE_H_

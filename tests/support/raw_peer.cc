@@ -1,0 +1,100 @@
+#include "raw_peer.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ferry::test {
+
+RawPeer::RawPeer(int port, int timeout_ms) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+RawPeer::~RawPeer() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void RawPeer::Send(const std::string& bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n =
+        send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+void RawPeer::SendPreface() {
+  Send(std::string(internal::wire::kPreface, internal::wire::kPrefaceSize) +
+       Frame(internal::wire::FrameType::kSettings, 0, 0, 0, ""));
+}
+
+std::string RawPeer::Frame(internal::wire::FrameType type, uint8_t flags,
+                           uint32_t call_id, uint32_t aux,
+                           const std::string& payload) {
+  internal::wire::FrameHeader header;
+  header.type = type;
+  header.flags = flags;
+  header.call_id = call_id;
+  header.aux = aux;
+  header.length = static_cast<uint32_t>(payload.size());
+  char bytes[internal::wire::kHeaderSize];
+  internal::wire::EncodeHeader(header, bytes);
+  return std::string(bytes, sizeof(bytes)) + payload;
+}
+
+bool RawPeer::ReadExactly(char* out, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = recv(fd_, out + got, n - got, 0);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+std::optional<RawPeer::ReadFrame> RawPeer::Read() {
+  if (!preface_read_) {
+    char preface[internal::wire::kPrefaceSize];
+    if (!ReadExactly(preface, sizeof(preface))) return std::nullopt;
+    preface_read_ = true;
+  }
+  char header[internal::wire::kHeaderSize];
+  if (!ReadExactly(header, sizeof(header))) return std::nullopt;
+  ReadFrame frame;
+  uint16_t reserved;
+  frame.header = internal::wire::DecodeHeader(header, &reserved);
+  if (frame.header.length > (16u << 20)) return std::nullopt;
+  frame.payload.resize(frame.header.length);
+  if (!ReadExactly(frame.payload.data(), frame.payload.size())) {
+    return std::nullopt;
+  }
+  return frame;
+}
+
+bool RawPeer::WaitForClose() {
+  char buffer[4096];
+  for (int i = 0; i < 1000; ++i) {
+    const ssize_t r = recv(fd_, buffer, sizeof(buffer), 0);
+    if (r == 0) return true;
+    if (r < 0) return errno == ECONNRESET;
+  }
+  return false;
+}
+
+}  // namespace ferry::test

@@ -1,0 +1,47 @@
+// A blocking loopback socket that speaks raw bytes, for tests that send
+// what no well-behaved client would.
+#ifndef FERRY_TESTS_SUPPORT_RAW_PEER_H_
+#define FERRY_TESTS_SUPPORT_RAW_PEER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "wire/frame.h"
+
+namespace ferry::test {
+
+class RawPeer {
+ public:
+  // Connects to 127.0.0.1:port; every read gives up after `timeout_ms`.
+  explicit RawPeer(int port, int timeout_ms = 5000);
+  ~RawPeer();
+  RawPeer(const RawPeer&) = delete;
+  RawPeer& operator=(const RawPeer&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  void Send(const std::string& bytes);
+  // The preface and an empty SETTINGS frame.
+  void SendPreface();
+  static std::string Frame(internal::wire::FrameType type, uint8_t flags,
+                           uint32_t call_id, uint32_t aux,
+                           const std::string& payload);
+
+  struct ReadFrame {
+    internal::wire::FrameHeader header;
+    std::string payload;
+  };
+  // The next frame after the server's preface, or nullopt on close/timeout.
+  std::optional<ReadFrame> Read();
+  // True if the server closed the connection (EOF) within the timeout.
+  bool WaitForClose();
+
+ private:
+  bool ReadExactly(char* out, size_t n);
+  int fd_ = -1;
+  bool preface_read_ = false;
+};
+
+}  // namespace ferry::test
+
+#endif  // FERRY_TESTS_SUPPORT_RAW_PEER_H_
