@@ -1,0 +1,113 @@
+#include "bench_util.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace bench {
+
+Flags::Flags(int argc, char** argv) {
+  if (argc > 1) mode_ = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) continue;
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos) {
+      values_[arg.substr(2)] = "1";
+    } else {
+      values_[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+    }
+  }
+}
+
+std::string Flags::Get(const std::string& name,
+                       const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+int64_t Flags::GetInt(const std::string& name, int64_t fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback
+                             : std::strtoll(it->second.c_str(), nullptr, 10);
+}
+
+void Latencies::Merge(const Latencies& other) {
+  samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end());
+  sorted_ = false;
+}
+
+double Latencies::PercentileMicros(double p) {
+  if (samples_.empty()) return 0;
+  if (!sorted_) {
+    std::sort(samples_.begin(), samples_.end());
+    sorted_ = true;
+  }
+  const size_t index = std::min(
+      samples_.size() - 1,
+      static_cast<size_t>(p / 100.0 * static_cast<double>(samples_.size())));
+  return static_cast<double>(samples_[index]) / 1000.0;
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) /
+             1e6;
+}
+
+void Result::Set(const std::string& key, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", value);
+  fields_.emplace_back(key, buffer);
+}
+
+void Result::Set(const std::string& key, const std::string& value) {
+  fields_.emplace_back(key, "\"" + value + "\"");
+}
+
+void Result::Print() const {
+  std::string line = "{";
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (i > 0) line += ", ";
+    line += "\"" + fields_[i].first + "\": " + fields_[i].second;
+  }
+  line += "}";
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+namespace {
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void BlockStopSignals() {
+  sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void WaitForStopSignal() {
+  sigset_t set = StopSignals();
+  int signal = 0;
+  sigwait(&set, &signal);
+}
+
+std::string MakePayload(size_t size) {
+  std::string payload(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    payload[i] = static_cast<char>('a' + i % 23);
+  }
+  return payload;
+}
+
+}  // namespace bench
