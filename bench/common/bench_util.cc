@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -62,7 +63,12 @@ double ProcessCpuSeconds() {
 
 void Result::Set(const std::string& key, double value) {
   char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.6g", value);
+  // Whole numbers (counts, byte totals) print exactly; rates keep 6 digits.
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    std::snprintf(buffer, sizeof(buffer), "%.0f", value);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.6g", value);
+  }
   fields_.emplace_back(key, buffer);
 }
 
@@ -82,24 +88,37 @@ void Result::Print() const {
 }
 
 namespace {
-sigset_t StopSignals() {
+sigset_t ServerSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 }  // namespace
 
 void BlockStopSignals() {
-  sigset_t set = StopSignals();
+  sigset_t set = ServerSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 void WaitForStopSignal() {
-  sigset_t set = StopSignals();
-  int signal = 0;
-  sigwait(&set, &signal);
+  sigset_t set = ServerSignals();
+  while (true) {
+    int signal = 0;
+    sigwait(&set, &signal);
+    if (signal != SIGUSR1) return;
+    // The whole process, exited threads included (which /proc/<pid>/task
+    // would have forgotten).
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    Result stats;
+    stats.Set("cpu_s", ProcessCpuSeconds());
+    stats.Set("ctx", static_cast<double>(usage.ru_nvcsw + usage.ru_nivcsw));
+    std::printf("stats ");
+    stats.Print();
+  }
 }
 
 std::string MakePayload(size_t size) {

@@ -61,8 +61,11 @@ class Result {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
-// Blocks SIGINT and SIGTERM in the calling thread (call before starting
-// threads), then later waits for one of them.
+// Blocks SIGINT, SIGTERM and SIGUSR1 in the calling thread (call before
+// starting threads). WaitForStopSignal() then returns on SIGINT or SIGTERM;
+// on each SIGUSR1 it prints a line `stats {"cpu_s": .., "ctx": ..}` with the
+// process's CPU seconds and context switches so far (all threads, exited
+// ones included), which the driver reads before and after a measurement.
 void BlockStopSignals();
 void WaitForStopSignal();
 
