@@ -59,12 +59,30 @@ class LogCapture {
   std::vector<std::string> lines_;
 };
 
-class UnaryTest : public ::testing::Test {
+enum class Transport { kTcp, kUnix };
+
+std::string TransportName(const ::testing::TestParamInfo<Transport>& info) {
+  return info.param == Transport::kTcp ? "Tcp" : "Unix";
+}
+
+// Every test runs over TCP on loopback and over a Unix domain socket.
+class UnaryTest : public ::testing::TestWithParam<Transport> {
  protected:
-  void StartServer(ServerOptions options = {},
-                   std::string address = "127.0.0.1:0") {
+  UnaryTest()
+      : unix_path_(absl::StrCat(::testing::TempDir(), "/ferry-test-", getpid(),
+                                "-", counter_++, ".sock")) {}
+
+  // Starts the server on a fresh address, or on the address it had before
+  // when `same_address` (a restart).
+  void StartServer(ServerOptions options = {}, bool same_address = false) {
     options.worker_threads =
         options.worker_threads ? options.worker_threads : 4;
+    std::string address;
+    if (GetParam() == Transport::kUnix) {
+      address = "unix:" + unix_path_;
+    } else {
+      address = absl::StrCat("127.0.0.1:", same_address ? port_ : 0);
+    }
     auto server = ServerBuilder()
                       .AddListeningPort(address, &port_)
                       .RegisterService(&service_)
@@ -74,14 +92,24 @@ class UnaryTest : public ::testing::Test {
     server_ = *std::move(server);
   }
 
-  std::string Target() const { return absl::StrCat("127.0.0.1:", port_); }
+  std::string Target() const {
+    return GetParam() == Transport::kUnix ? "unix:" + unix_path_
+                                          : absl::StrCat("127.0.0.1:", port_);
+  }
+  bool tcp() const { return GetParam() == Transport::kTcp; }
 
+  static inline int counter_ = 0;
+  const std::string unix_path_;
   EchoServiceImpl service_;
   std::unique_ptr<Server> server_;
   int port_ = 0;
 };
 
-TEST_F(UnaryTest, CallRoundTripsOverTcp) {
+INSTANTIATE_TEST_SUITE_P(Transports, UnaryTest,
+                         ::testing::Values(Transport::kTcp, Transport::kUnix),
+                         TransportName);
+
+TEST_P(UnaryTest, CallRoundTrips) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   EchoRequest request;
@@ -91,24 +119,19 @@ TEST_F(UnaryTest, CallRoundTripsOverTcp) {
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->message(), "hello");
   EXPECT_EQ(reply->payload(), request.payload());
-  EXPECT_TRUE(absl::StartsWith(reply->peer(), "127.0.0.1:")) << reply->peer();
+  EXPECT_TRUE(absl::StartsWith(reply->peer(), tcp() ? "127.0.0.1:" : "unix:"))
+      << reply->peer();
 }
 
-TEST_F(UnaryTest, CallRoundTripsOverAUnixSocket) {
-  const std::string path =
-      absl::StrCat(::testing::TempDir(), "/ferry-unary-", getpid(), ".sock");
-  StartServer({}, "unix:" + path);
-  auto stub = EchoService::NewStub(CreateChannel("unix:" + path));
-  EchoRequest request;
-  request.set_message("over unix");
-  absl::StatusOr<EchoResponse> reply = stub->Echo(request);
-  ASSERT_TRUE(reply.ok()) << reply.status();
-  EXPECT_EQ(reply->message(), "over unix");
+TEST_P(UnaryTest, ShutdownRemovesTheUnixSocketFile) {
+  if (tcp()) GTEST_SKIP() << "Unix sockets only";
+  StartServer();
+  ASSERT_EQ(access(unix_path_.c_str(), F_OK), 0);
   server_->Shutdown();
-  EXPECT_NE(access(path.c_str(), F_OK), 0) << "socket file left behind";
+  EXPECT_NE(access(unix_path_.c_str(), F_OK), 0) << "socket file left behind";
 }
 
-TEST_F(UnaryTest, HandlersRunOnWorkerThreadsConcurrently) {
+TEST_P(UnaryTest, HandlersRunOnWorkerThreadsConcurrently) {
   StartServer();
   auto channel = CreateChannel(Target());
   auto stub = EchoService::NewStub(channel);
@@ -132,7 +155,7 @@ TEST_F(UnaryTest, HandlersRunOnWorkerThreadsConcurrently) {
   }
 }
 
-TEST_F(UnaryTest, ConcurrentCallsAreMultiplexedOverOneConnection) {
+TEST_P(UnaryTest, ConcurrentCallsAreMultiplexedOverOneConnection) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   constexpr int kThreads = 8;
@@ -160,11 +183,12 @@ TEST_F(UnaryTest, ConcurrentCallsAreMultiplexedOverOneConnection) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kThreads * kCalls);
-  // Every call came from the same client port: one connection.
+  // Every call came from the same client port: one connection. (Unix
+  // clients are unnamed, so there this holds trivially.)
   EXPECT_EQ(peers.size(), 1u);
 }
 
-TEST_F(UnaryTest, StatusCodeAndMessageCrossTheWire) {
+TEST_P(UnaryTest, StatusCodeAndMessageCrossTheWire) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   EchoRequest request;
@@ -176,7 +200,7 @@ TEST_F(UnaryTest, StatusCodeAndMessageCrossTheWire) {
   EXPECT_EQ(reply.status().message(), "the widget is not ready");
 }
 
-TEST_F(UnaryTest, MethodTheServiceDoesNotImplementIsUnimplemented) {
+TEST_P(UnaryTest, MethodTheServiceDoesNotImplementIsUnimplemented) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   absl::StatusOr<EchoResponse> reply = stub->Unimplemented(EchoRequest());
@@ -184,7 +208,7 @@ TEST_F(UnaryTest, MethodTheServiceDoesNotImplementIsUnimplemented) {
   EXPECT_TRUE(absl::StrContains(reply.status().message(), "Unimplemented"));
 }
 
-TEST_F(UnaryTest, UnknownMethodAndUnknownServiceAreUnimplemented) {
+TEST_P(UnaryTest, UnknownMethodAndUnknownServiceAreUnimplemented) {
   StartServer();
   auto channel = CreateChannel(Target());
   const impl::MethodDescriptor unknown_method{"/ferry.test.EchoService/Nope",
@@ -211,7 +235,7 @@ TEST_F(UnaryTest, UnknownMethodAndUnknownServiceAreUnimplemented) {
   EXPECT_TRUE(absl::StrContains(status.message(), "unknown service")) << status;
 }
 
-TEST_F(UnaryTest, ClientMetadataReachesTheHandler) {
+TEST_P(UnaryTest, ClientMetadataReachesTheHandler) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   absl::StatusOr<EchoResponse> reply = stub->Echo(
@@ -223,7 +247,7 @@ TEST_F(UnaryTest, ClientMetadataReachesTheHandler) {
             std::string("x-trace=abc;x-bytes-bin=\0\1;", 27));
 }
 
-TEST_F(UnaryTest, InvalidMetadataFailsBeforeSending) {
+TEST_P(UnaryTest, InvalidMetadataFailsBeforeSending) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   absl::StatusOr<EchoResponse> reply =
@@ -232,7 +256,7 @@ TEST_F(UnaryTest, InvalidMetadataFailsBeforeSending) {
   EXPECT_EQ(service_.calls(), 0);
 }
 
-TEST_F(UnaryTest, DeadlineEndsTheCallAndCancelsTheHandler) {
+TEST_P(UnaryTest, DeadlineEndsTheCallAndCancelsTheHandler) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   EchoRequest request;
@@ -244,7 +268,7 @@ TEST_F(UnaryTest, DeadlineEndsTheCallAndCancelsTheHandler) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
-TEST_F(UnaryTest, TheHandlerSeesTheRemainingTime) {
+TEST_P(UnaryTest, TheHandlerSeesTheRemainingTime) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   absl::StatusOr<EchoResponse> reply =
@@ -254,7 +278,7 @@ TEST_F(UnaryTest, TheHandlerSeesTheRemainingTime) {
   EXPECT_LE(reply->timeout_ms(), 30000);
 }
 
-TEST_F(UnaryTest, RequestOverTheServerLimitIsResourceExhausted) {
+TEST_P(UnaryTest, RequestOverTheServerLimitIsResourceExhausted) {
   ServerOptions options;
   options.max_receive_message_size = 1000;
   StartServer(options);
@@ -271,7 +295,7 @@ TEST_F(UnaryTest, RequestOverTheServerLimitIsResourceExhausted) {
   EXPECT_EQ(service_.calls(), 1);
 }
 
-TEST_F(UnaryTest, ResponseOverTheClientLimitIsResourceExhausted) {
+TEST_P(UnaryTest, ResponseOverTheClientLimitIsResourceExhausted) {
   StartServer();
   ChannelOptions options;
   options.max_receive_message_size = 1000;
@@ -282,7 +306,7 @@ TEST_F(UnaryTest, ResponseOverTheClientLimitIsResourceExhausted) {
             absl::StatusCode::kResourceExhausted);
 }
 
-TEST_F(UnaryTest, UnreachableServerIsUnavailable) {
+TEST_P(UnaryTest, UnreachableServerIsUnavailable) {
   StartServer();
   const std::string target = Target();
   server_->Shutdown();
@@ -291,32 +315,31 @@ TEST_F(UnaryTest, UnreachableServerIsUnavailable) {
             absl::StatusCode::kUnavailable);
 }
 
-TEST_F(UnaryTest, BadTargetIsInvalidArgument) {
+TEST_P(UnaryTest, BadTargetIsInvalidArgument) {
   auto stub = EchoService::NewStub(CreateChannel("no-port-here"));
   EXPECT_EQ(stub->Echo(EchoRequest()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(UnaryTest, ChannelReconnectsAfterTheServerRestarts) {
+TEST_P(UnaryTest, ChannelReconnectsAfterTheServerRestarts) {
   StartServer();
-  const int port = port_;
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   ASSERT_TRUE(stub->Echo(EchoRequest()).ok());
   server_->Shutdown();
   server_.reset();
   EXPECT_FALSE(stub->Echo(EchoRequest()).ok());
-  StartServer({}, absl::StrCat("127.0.0.1:", port));
+  StartServer({}, /*same_address=*/true);
   absl::StatusOr<EchoResponse> reply = stub->Echo(EchoRequest());
   EXPECT_TRUE(reply.ok()) << reply.status();
 }
 
-TEST_F(UnaryTest, GarbageBytesCloseThatConnectionWithALoggedReason) {
+TEST_P(UnaryTest, GarbageBytesCloseThatConnectionWithALoggedReason) {
   LogCapture logs;
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   ASSERT_TRUE(stub->Echo(EchoRequest()).ok());
 
-  RawPeer garbage(port_);
+  RawPeer garbage(Target());
   ASSERT_TRUE(garbage.connected());
   garbage.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(garbage.WaitForClose());
@@ -328,10 +351,10 @@ TEST_F(UnaryTest, GarbageBytesCloseThatConnectionWithALoggedReason) {
   EXPECT_TRUE(other->Echo(EchoRequest()).ok());
 }
 
-TEST_F(UnaryTest, UnknownFrameTypeClosesTheConnectionWithALoggedReason) {
+TEST_P(UnaryTest, UnknownFrameTypeClosesTheConnectionWithALoggedReason) {
   LogCapture logs;
   StartServer();
-  RawPeer peer(port_);
+  RawPeer peer(Target());
   peer.SendPreface();
   std::string frame = RawPeer::Frame(FrameType::kPing, 0, 0, 0, "");
   frame[4] = 0x7f;
@@ -340,10 +363,10 @@ TEST_F(UnaryTest, UnknownFrameTypeClosesTheConnectionWithALoggedReason) {
   EXPECT_TRUE(logs.WaitFor("unknown frame type 0x7f"));
 }
 
-TEST_F(UnaryTest, HostileLengthFieldIsRefusedWithoutAllocating) {
+TEST_P(UnaryTest, HostileLengthFieldIsRefusedWithoutAllocating) {
   LogCapture logs;
   StartServer();
-  RawPeer peer(port_);
+  RawPeer peer(Target());
   peer.SendPreface();
   std::string frame = RawPeer::Frame(FrameType::kMessage, 0, 1, 0, "");
   frame[0] = frame[1] = frame[2] = '\xff';
@@ -353,9 +376,9 @@ TEST_F(UnaryTest, HostileLengthFieldIsRefusedWithoutAllocating) {
   EXPECT_TRUE(logs.WaitFor("exceeds the limit"));
 }
 
-TEST_F(UnaryTest, HostileMessageLengthIsResourceExhaustedBeforeBuffering) {
+TEST_P(UnaryTest, HostileMessageLengthIsResourceExhaustedBeforeBuffering) {
   StartServer();
-  RawPeer peer(port_);
+  RawPeer peer(Target());
   peer.SendPreface();
   internal::wire::FieldWriter fields;
   fields.AddBytes(internal::wire::FieldTag::kMethod,
@@ -374,9 +397,9 @@ TEST_F(UnaryTest, HostileMessageLengthIsResourceExhaustedBeforeBuffering) {
             static_cast<uint32_t>(absl::StatusCode::kResourceExhausted));
 }
 
-TEST_F(UnaryTest, MalformedRequestIsInvalidArgument) {
+TEST_P(UnaryTest, MalformedRequestIsInvalidArgument) {
   StartServer();
-  RawPeer peer(port_);
+  RawPeer peer(Target());
   peer.SendPreface();
   internal::wire::FieldWriter fields;
   fields.AddBytes(internal::wire::FieldTag::kMethod,
@@ -399,7 +422,7 @@ TEST_F(UnaryTest, MalformedRequestIsInvalidArgument) {
   EXPECT_EQ(service_.calls(), 0);
 }
 
-TEST_F(UnaryTest, ShutdownWithNothingInFlightReturnsAndIsIdempotent) {
+TEST_P(UnaryTest, ShutdownWithNothingInFlightReturnsAndIsIdempotent) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));
   ASSERT_TRUE(stub->Echo(EchoRequest()).ok());

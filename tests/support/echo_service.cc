@@ -54,4 +54,11 @@ absl::Status EchoServiceImpl::Echo(ServerContext& context,
   return absl::OkStatus();
 }
 
+absl::Status EchoServiceImpl::Size(ServerContext&, const EchoRequest& request,
+                                   EchoResponse& response) {
+  calls_.fetch_add(1);
+  response.set_payload_size(static_cast<int64_t>(request.payload().size()));
+  return absl::OkStatus();
+}
+
 }  // namespace ferry::test

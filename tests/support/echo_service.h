@@ -14,6 +14,8 @@ class EchoServiceImpl : public EchoService::Service {
  public:
   absl::Status Echo(ServerContext& context, const EchoRequest& request,
                     EchoResponse& response) override;
+  absl::Status Size(ServerContext& context, const EchoRequest& request,
+                    EchoResponse& response) override;
 
   int calls() const { return calls_.load(); }
 

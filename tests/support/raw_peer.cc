@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,15 +12,27 @@
 
 namespace ferry::test {
 
-RawPeer::RawPeer(int port, int timeout_ms) {
-  fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+RawPeer::RawPeer(const std::string& address, int timeout_ms) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (address.rfind("unix:", 0) == 0) {
+    auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    const std::string path = address.substr(5);
+    std::strncpy(un->sun_path, path.c_str(), sizeof(un->sun_path) - 1);
+    length = sizeof(sockaddr_un);
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(static_cast<uint16_t>(
+        std::stoi(address.substr(address.rfind(':') + 1))));
+    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    length = sizeof(sockaddr_in);
+  }
+  fd_ = socket(storage.ss_family, SOCK_STREAM, 0);
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     close(fd_);
     fd_ = -1;
   }

@@ -13,8 +13,9 @@ namespace ferry::test {
 
 class RawPeer {
  public:
-  // Connects to 127.0.0.1:port; every read gives up after `timeout_ms`.
-  explicit RawPeer(int port, int timeout_ms = 5000);
+  // Connects to "127.0.0.1:port" or "unix:/path"; every read gives up
+  // after `timeout_ms`.
+  explicit RawPeer(const std::string& address, int timeout_ms = 5000);
   ~RawPeer();
   RawPeer(const RawPeer&) = delete;
   RawPeer& operator=(const RawPeer&) = delete;

@@ -25,7 +25,7 @@ TEST(ChunkPool, ReleasedChunksAreReusedWithoutZeroing) {
 }
 
 TEST(ChunkPool, KeepsOnlyABoundedNumberOfFreeChunks) {
-  ChunkPool& pool = ChunkPool::ForSize(4 * 1024 * 1024);
+  ChunkPool& pool = ChunkPool::ForSize(1024 * 1024);
   std::vector<Chunk*> chunks;
   for (int i = 0; i < 12; ++i) chunks.push_back(pool.Allocate());
   const uint64_t unmapped = pool.stats().unmapped;

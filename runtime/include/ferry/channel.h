@@ -44,9 +44,9 @@ struct ChannelOptions {
   // Size of the chunks messages are received into and sent from.
   size_t chunk_size = 128 * 1024;
   // Largest response message accepted; larger ones end the call with
-  // RESOURCE_EXHAUSTED. Up to 2 GiB - 1.
+  // RESOURCE_EXHAUSTED. At most 2^31 - 11 bytes (see ServerOptions).
   size_t max_receive_message_size = 64u << 20;
-  // Largest request message sent; up to 2 GiB - 1.
+  // Largest request message sent; at most 2^31 - 11 bytes.
   size_t max_send_message_size = 0x7fffffff;
   // Largest frame payload; see ServerOptions::max_frame_payload.
   uint32_t max_frame_payload = 64 * 1024;

@@ -46,10 +46,11 @@ struct ServerOptions {
   // Size of the chunks messages are received into and sent from.
   size_t chunk_size = 128 * 1024;
   // Largest request message accepted; larger ones fail with
-  // RESOURCE_EXHAUSTED before any of their bytes are buffered. Up to
-  // 2 GiB - 1.
+  // RESOURCE_EXHAUSTED before any of their bytes are buffered. At most
+  // 2^31 - 11 bytes, the largest message protobuf can parse; larger values
+  // mean that.
   size_t max_receive_message_size = 64u << 20;
-  // Largest response message sent; up to 2 GiB - 1.
+  // Largest response message sent; at most 2^31 - 11 bytes.
   size_t max_send_message_size = 0x7fffffff;
   // Largest frame payload; large messages are split into fragments of this
   // size, and fragments of concurrent calls interleave on a connection.

@@ -55,7 +55,7 @@ class ChunkPool {
   static constexpr size_t kMinChunkSize = 4 * 1024;
   static constexpr size_t kMaxChunkSize = 64 * 1024 * 1024;
   // Free chunks a pool keeps for reuse, in bytes (at least 4 chunks).
-  static constexpr size_t kMaxCachedBytes = 16 * 1024 * 1024;
+  static constexpr size_t kMaxCachedBytes = 4 * 1024 * 1024;
 
   // The process-wide pool for chunks of `chunk_size` bytes (rounded up to the
   // page size and clamped to [kMinChunkSize, kMaxChunkSize]). Pools live until

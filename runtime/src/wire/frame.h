@@ -41,8 +41,10 @@ inline constexpr size_t kHeaderSize = 16;
 // larger limit in SETTINGS.
 inline constexpr uint32_t kDefaultMaxFramePayload = 64 * 1024;
 inline constexpr uint32_t kMaxFramePayloadLimit = 16 * 1024 * 1024;
-// The largest message the format can carry (protobuf's own limit).
-inline constexpr uint32_t kMaxMessageSize = 0x7fffffff;
+// The largest message Ferry sends or accepts: the largest protobuf 3.21 can
+// parse from a stream, 2^31 - 11 bytes (measured: a message of 2^31 - 10
+// bytes serializes but fails to parse). See docs/transport.md.
+inline constexpr uint32_t kMaxMessageSize = 0x7fffffff - 10;
 
 enum class FrameType : uint8_t {
   kSettings = 1,
