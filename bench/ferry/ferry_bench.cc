@@ -37,6 +37,8 @@ int RunServer(const bench::Flags& flags) {
   options.worker_threads = static_cast<int>(flags.GetInt("workers", 0));
   options.max_receive_message_size = kMaxMessage;
   options.max_send_message_size = kMaxMessage;
+  options.chunk_size = static_cast<size_t>(
+      flags.GetInt("chunk_size", static_cast<int64_t>(options.chunk_size)));
   BenchImpl service;
   auto server = ferry::ServerBuilder()
                     .AddListeningPort(flags.Get("address", "127.0.0.1:0"))
@@ -62,6 +64,8 @@ class Client {
     ferry::ChannelOptions options;
     options.max_receive_message_size = kMaxMessage;
     options.max_send_message_size = kMaxMessage;
+    options.chunk_size = static_cast<size_t>(
+        flags.GetInt("chunk_size", static_cast<int64_t>(options.chunk_size)));
     stub_ = ferrybench::Bench::NewStub(
         ferry::CreateChannel(flags.Get("address", "127.0.0.1:50051"), options));
   }
@@ -267,9 +271,10 @@ int main(int argc, char** argv) {
   bench::Flags flags(argc, argv);
   if (flags.mode() == "server") return RunServer(flags);
   if (flags.mode() == "client") return RunClient(flags);
-  std::fprintf(
-      stderr,
-      "usage: ferry_bench server --address=HOST:PORT [--workers=N]\n"
-      "       ferry_bench client --address=HOST:PORT --scenario=NAME\n");
+  std::fprintf(stderr,
+               "usage: ferry_bench server --address=HOST:PORT [--workers=N] "
+               "[--chunk_size=BYTES]\n"
+               "       ferry_bench client --address=HOST:PORT --scenario=NAME "
+               "[--chunk_size=BYTES]\n");
   return 2;
 }

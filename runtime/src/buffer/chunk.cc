@@ -8,9 +8,8 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <new>
-
-#include "absl/base/const_init.h"
 
 namespace ferry::internal {
 namespace {
@@ -30,12 +29,12 @@ size_t NormalizeChunkSize(size_t requested) {
 }  // namespace
 
 ChunkPool& ChunkPool::ForSize(size_t chunk_size) {
-  static absl::Mutex mu(absl::kConstInit);
+  static std::mutex mu;
   // Leaked on purpose: chunks may be released by threads that outlive static
   // destruction, and a pool must outlive every chunk it handed out.
   static auto* pools = new std::map<size_t, ChunkPool*>();
   const size_t size = NormalizeChunkSize(chunk_size);
-  absl::MutexLock lock(&mu);
+  std::lock_guard lock(mu);
   ChunkPool*& pool = (*pools)[size];
   if (pool == nullptr) pool = new ChunkPool(size);
   return *pool;
@@ -47,7 +46,7 @@ ChunkPool::ChunkPool(size_t chunk_size)
 
 Chunk* ChunkPool::Allocate() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     ++stats_.outstanding;
     if (!free_.empty()) {
       Chunk* chunk = free_.back();
@@ -74,7 +73,7 @@ Chunk* ChunkPool::Allocate() {
 
 void ChunkPool::Recycle(Chunk* chunk) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     --stats_.outstanding;
     if (free_.size() < max_cached_) {
       free_.push_back(chunk);
@@ -87,7 +86,7 @@ void ChunkPool::Recycle(Chunk* chunk) {
 }
 
 ChunkPool::Stats ChunkPool::stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   Stats stats = stats_;
   stats.cached = free_.size();
   return stats;

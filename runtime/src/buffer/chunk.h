@@ -20,10 +20,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace ferry::internal {
 
@@ -90,9 +88,9 @@ class ChunkPool {
 
   const size_t chunk_size_;
   const size_t max_cached_;
-  mutable absl::Mutex mu_;
-  std::vector<Chunk*> free_ ABSL_GUARDED_BY(mu_);
-  Stats stats_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  std::vector<Chunk*> free_;  // guarded by mu_
+  Stats stats_;               // guarded by mu_
 };
 
 inline void ChunkUnref(Chunk* chunk) {
