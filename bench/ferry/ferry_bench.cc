@@ -40,6 +40,8 @@ int RunServer(const bench::Flags& flags) {
   options.chunk_size = static_cast<size_t>(
       flags.GetInt("chunk_size", static_cast<int64_t>(options.chunk_size)));
   BenchImpl service;
+  // --inline runs the handlers on the I/O thread (see docs/dispatch.md).
+  service.SetInline(flags.GetInt("inline", 0) != 0);
   auto server = ferry::ServerBuilder()
                     .AddListeningPort(flags.Get("address", "127.0.0.1:0"))
                     .RegisterService(&service)
@@ -273,7 +275,7 @@ int main(int argc, char** argv) {
   if (flags.mode() == "client") return RunClient(flags);
   std::fprintf(stderr,
                "usage: ferry_bench server --address=HOST:PORT [--workers=N] "
-               "[--chunk_size=BYTES]\n"
+               "[--chunk_size=BYTES] [--inline]\n"
                "       ferry_bench client --address=HOST:PORT --scenario=NAME "
                "[--chunk_size=BYTES]\n");
   return 2;

@@ -14,6 +14,7 @@ absl::Status EchoServiceImpl::Echo(ServerContext& context,
                                    const EchoRequest& request,
                                    EchoResponse& response) {
   calls_.fetch_add(1);
+  if (hook_) hook_(request);
   char name[32] = {};
   pthread_getname_np(pthread_self(), name, sizeof(name));
   response.set_thread_name(name);
@@ -44,6 +45,7 @@ absl::Status EchoServiceImpl::Echo(ServerContext& context,
     while (absl::Now() < until && !context.IsCancelled()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    if (context.IsCancelled()) cancelled_.fetch_add(1);
   }
   if (request.fail_code() != 0) {
     return absl::Status(static_cast<absl::StatusCode>(request.fail_code()),

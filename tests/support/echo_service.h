@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include "echo.ferry.h"
@@ -18,9 +19,16 @@ class EchoServiceImpl : public EchoService::Service {
                     EchoResponse& response) override;
 
   int calls() const { return calls_.load(); }
+  int cancelled_calls() const { return cancelled_.load(); }
+  // Runs at the start of every Echo call, on the handler's thread.
+  void set_hook(std::function<void(const EchoRequest&)> hook) {
+    hook_ = std::move(hook);
+  }
 
  private:
   std::atomic<int> calls_{0};
+  std::atomic<int> cancelled_{0};
+  std::function<void(const EchoRequest&)> hook_;
   std::mutex mu_;
   std::condition_variable cv_;
   int inside_ = 0;

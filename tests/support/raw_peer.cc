@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace ferry::test {
@@ -50,6 +52,24 @@ void RawPeer::Send(const std::string& bytes) {
     if (n <= 0) return;
     sent += static_cast<size_t>(n);
   }
+}
+
+size_t RawPeer::SendFor(const std::string& bytes, int timeout_ms) {
+  size_t sent = 0;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (sent < bytes.size() && std::chrono::steady_clock::now() < until) {
+    const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent,
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
+    pollfd pfd{fd_, POLLOUT, 0};
+    poll(&pfd, 1, 10);
+  }
+  return sent;
 }
 
 void RawPeer::SendPreface() {

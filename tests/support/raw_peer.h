@@ -22,6 +22,9 @@ class RawPeer {
 
   bool connected() const { return fd_ >= 0; }
   void Send(const std::string& bytes);
+  // Sends what the socket takes within `timeout_ms` without blocking
+  // longer; returns the bytes sent.
+  size_t SendFor(const std::string& bytes, int timeout_ms);
   // The preface and an empty SETTINGS frame.
   void SendPreface();
   static std::string Frame(internal::wire::FrameType type, uint8_t flags,

@@ -91,8 +91,14 @@ TEST(WorkerPool, ReportsSaturationAndDrains) {
   std::atomic<int> drained{0};
   pool.SetDrainCallback([&] { drained.fetch_add(1); });
   pool.Submit([&] { release.wait(); });
-  for (int i = 0; i < 6; ++i) pool.Submit([] {});
+  int saturated = 0;
+  for (int i = 0; i < 6; ++i) {
+    if (pool.Submit([] {}) == WorkerPool::SubmitResult::kQueuedSaturated) {
+      ++saturated;
+    }
+  }
   EXPECT_TRUE(pool.saturated());
+  EXPECT_GE(saturated, 2);
   release.count_down();
   pool.Shutdown();
   EXPECT_FALSE(pool.saturated());
@@ -102,7 +108,7 @@ TEST(WorkerPool, ReportsSaturationAndDrains) {
 TEST(WorkerPool, SubmitAfterShutdownIsRefused) {
   WorkerPool pool({.threads = 1});
   pool.Shutdown();
-  EXPECT_FALSE(pool.Submit([] {}));
+  EXPECT_EQ(pool.Submit([] {}), WorkerPool::SubmitResult::kStopped);
 }
 
 }  // namespace

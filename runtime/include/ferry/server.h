@@ -36,13 +36,28 @@ namespace internal {
 class ServerImpl;
 }  // namespace internal
 
+// What the server does when every worker is busy and `max_queued_calls`
+// calls already wait for one.
+enum class OverloadPolicy {
+  // Stop reading from all connections until the queue has drained to half
+  // its bound. Clients see TCP back-pressure: their writes slow down and no
+  // call fails. The default.
+  kPauseReading,
+  // Keep reading, and end each call that arrives while the queue is full
+  // with RESOURCE_EXHAUSTED.
+  kReject,
+};
+
 struct ServerOptions {
   // Event loop threads that do all socket I/O.
   int io_threads = 1;
   // Threads that run handlers; 0 means std::thread::hardware_concurrency().
   int worker_threads = 0;
-  // Calls waiting for a worker before the server applies back-pressure.
+  // Calls waiting for a worker before `overload_policy` applies. With
+  // kPauseReading the queue can exceed this by at most the calls that
+  // arrive on other I/O threads at the same moment.
   size_t max_queued_calls = 1024;
+  OverloadPolicy overload_policy = OverloadPolicy::kPauseReading;
   // Size of the chunks messages are received into and sent from.
   size_t chunk_size = 128 * 1024;
   // Largest request message accepted; larger ones fail with
@@ -59,6 +74,20 @@ struct ServerOptions {
   size_t max_metadata_size = 16 * 1024;
 };
 
+// A snapshot of what a server is doing, for monitoring and tests.
+struct ServerStats {
+  int connections = 0;
+  size_t active_calls = 0;  // accepted and not yet ended
+  size_t queued_calls = 0;  // waiting for a worker
+  int worker_threads = 0;
+  int idle_workers = 0;
+  uint64_t calls_started = 0;   // since the server started
+  uint64_t calls_rejected = 0;  // by OverloadPolicy::kReject
+  uint64_t worker_wakeups = 0;  // sleeping workers woken to run a call
+  uint64_t read_pauses = 0;     // times kPauseReading stopped reading
+  bool reading_paused = false;
+};
+
 class Server {
  public:
   Server(const Server&) = delete;
@@ -67,10 +96,15 @@ class Server {
   ~Server();
 
   // Stops accepting connections and calls, lets calls in flight finish
-  // until `deadline`, then cancels the rest, and returns once every
-  // thread has stopped. Safe to call more than once and from several
-  // threads; later calls wait for the first to finish. Must not be called
-  // from a handler of this server.
+  // until `deadline`, then cancels the rest (their handlers see
+  // ServerContext::IsCancelled(), their clients UNAVAILABLE), and returns
+  // once every thread has stopped. Safe to call more than once and from
+  // several threads; later calls wait for the first to finish.
+  //
+  // Called from one of this server's handlers, it starts the shutdown and
+  // returns at once (the handler's own call is one of those in flight);
+  // Wait() then waits for the end. Never destroy the Server from its own
+  // handler.
   void Shutdown(absl::Time deadline);
   void Shutdown() { Shutdown(absl::Now()); }
 
@@ -80,6 +114,8 @@ class Server {
   // The addresses the server listens on, with ports resolved
   // ("127.0.0.1:40123", "unix:/tmp/x.sock").
   std::vector<std::string> listening_addresses() const;
+
+  ServerStats stats() const;
 
  private:
   friend class ServerBuilder;

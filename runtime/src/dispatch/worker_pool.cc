@@ -25,13 +25,17 @@ WorkerPool::WorkerPool(const Options& options)
 
 WorkerPool::~WorkerPool() { Shutdown(); }
 
-bool WorkerPool::Submit(Task task) {
+WorkerPool::SubmitResult WorkerPool::Submit(Task task) {
   bool wake = false;
+  bool saturated = false;
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return false;
+    if (stopping_) return SubmitResult::kStopped;
     queue_.push_back(std::move(task));
-    if (queue_.size() >= bound_) was_saturated_ = true;
+    if (queue_.size() >= bound_) {
+      was_saturated_ = true;
+      saturated = true;
+    }
     // Wake one sleeper unless enough have been woken already.
     if (idle_ > pending_wakeups_) {
       ++pending_wakeups_;
@@ -40,7 +44,7 @@ bool WorkerPool::Submit(Task task) {
     }
   }
   if (wake) cv_.notify_one();
-  return true;
+  return saturated ? SubmitResult::kQueuedSaturated : SubmitResult::kQueued;
 }
 
 bool WorkerPool::saturated() const {

@@ -55,13 +55,21 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool();  // Shutdown()
 
-  // Queues `task`. Returns false, without queueing, after Shutdown() began.
-  bool Submit(Task task);
+  enum class SubmitResult {
+    kQueued,
+    // Queued, and the queue is now at or above its bound: the drain
+    // callback will run once it is back to half the bound.
+    kQueuedSaturated,
+    // Not queued: Shutdown() began.
+    kStopped,
+  };
+  // Queues `task`.
+  SubmitResult Submit(Task task);
 
   // True when the queue holds at least the bound.
   bool saturated() const;
-  // Called (from a worker) each time the queue drains to half the bound
-  // after having been saturated.
+  // Called (from a worker, without the pool's lock) each time the queue
+  // drains to half the bound after a Submit() saw it saturated.
   void SetDrainCallback(std::function<void()> callback);
 
   // True when the calling thread is one of this pool's workers.

@@ -114,7 +114,16 @@ class ServerCallImpl final
     if (!end_of_stream) return;  // wait for the client to half-close
     if (scheduled_) return;
     scheduled_ = true;
-    server_.RunOnWorker([self = shared_from_this()] { self->Run(); });
+    if (handler_.run_inline()) {
+      Run();
+      return;
+    }
+    if (!server_.Dispatch([self = shared_from_this()] { self->Run(); })) {
+      Finish(absl::ResourceExhaustedError(absl::StrCat(
+                 "server overloaded: ", server_.options().max_queued_calls,
+                 " calls already wait for a worker")),
+             nullptr);
+    }
   }
 
   void OnCancelled(const absl::Status&) override {
@@ -163,7 +172,10 @@ ServerImpl::ServerImpl(const ServerOptions& options)
   session_options_.max_metadata_size = options.max_metadata_size;
 }
 
-ServerImpl::~ServerImpl() { Shutdown(absl::Now()); }
+ServerImpl::~ServerImpl() {
+  Shutdown(absl::Now());
+  if (shutdown_thread_.joinable()) shutdown_thread_.join();
+}
 
 absl::StatusOr<std::unique_ptr<ServerImpl>> ServerImpl::Create(
     const ServerOptions& options, const std::vector<PortRequest>& ports,
@@ -209,6 +221,8 @@ absl::StatusOr<std::unique_ptr<ServerImpl>> ServerImpl::Create(
           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pool_options.queue_bound = options.max_queued_calls;
   server->workers_ = std::make_unique<WorkerPool>(pool_options);
+  server->workers_->SetDrainCallback(
+      [raw = server.get()] { raw->OnQueueDrained(); });
 
   Connection::Options connection_options;
   connection_options.pool = &server->pool_;
@@ -244,8 +258,57 @@ void ServerImpl::OnAccept(std::shared_ptr<Connection> connection) {
       return;
     }
     sessions_.emplace(session.get(), session);
+    // A new connection joins the back-pressure in force.
+    if (reading_paused_) connection->PauseReading();
   }
   session->Start();
+}
+
+bool ServerImpl::Dispatch(WorkerPool::Task task) {
+  calls_started_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.overload_policy == OverloadPolicy::kReject) {
+    if (workers_->saturated()) {
+      calls_rejected_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    return workers_->Submit(std::move(task)) !=
+           WorkerPool::SubmitResult::kStopped;
+  }
+  // kPauseReading. Submitting under mu_ orders the pause before the drain
+  // callback that ends it (the callback takes mu_ too), so a pause can never
+  // outlive the congestion that caused it.
+  std::lock_guard lock(mu_);
+  switch (workers_->Submit(std::move(task))) {
+    case WorkerPool::SubmitResult::kQueued:
+      return true;
+    case WorkerPool::SubmitResult::kQueuedSaturated:
+      if (!reading_paused_) {
+        read_pauses_.fetch_add(1, std::memory_order_relaxed);
+        FERRY_LOG(kInfo) << "all workers busy and " << options_.max_queued_calls
+                         << " calls queued: pausing reads";
+        SetReadingPausedLocked(true);
+      }
+      return true;
+    case WorkerPool::SubmitResult::kStopped:
+      return false;
+  }
+  return false;
+}
+
+void ServerImpl::OnQueueDrained() {
+  std::lock_guard lock(mu_);
+  if (reading_paused_) SetReadingPausedLocked(false);
+}
+
+void ServerImpl::SetReadingPausedLocked(bool paused) {
+  reading_paused_ = paused;
+  for (auto& [raw, session] : sessions_) {
+    if (paused) {
+      session->connection().PauseReading();
+    } else {
+      session->connection().ResumeReading();
+    }
+  }
 }
 
 void ServerImpl::OnCall(const std::shared_ptr<InboundCall>& call) {
@@ -268,13 +331,6 @@ void ServerImpl::OnCall(const std::shared_ptr<InboundCall>& call) {
   server_call->OnReadable();  // the request may already be complete
 }
 
-void ServerImpl::RunOnWorker(WorkerPool::Task task) {
-  if (!workers_->Submit(std::move(task))) {
-    // Only after shutdown began; the call is cancelled by the shutdown.
-    FERRY_LOG(kInfo) << "dropping a call: the server is shutting down";
-  }
-}
-
 void ServerImpl::OnSessionClosed(ServerSession* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
@@ -285,19 +341,57 @@ std::vector<std::string> ServerImpl::listening_addresses() const {
   return addresses_;
 }
 
+ServerStats ServerImpl::stats() const {
+  ServerStats stats;
+  {
+    std::lock_guard lock(mu_);
+    stats.connections = static_cast<int>(sessions_.size());
+    for (const auto& [raw, session] : sessions_) {
+      stats.active_calls += session->active_calls();
+    }
+    stats.reading_paused = reading_paused_;
+  }
+  if (workers_ != nullptr) {
+    const WorkerPool::Stats pool = workers_->stats();
+    stats.queued_calls = pool.queued;
+    stats.worker_threads = pool.threads;
+    stats.idle_workers = pool.idle;
+    stats.worker_wakeups = pool.wakeups;
+  }
+  stats.calls_started = calls_started_.load(std::memory_order_relaxed);
+  stats.calls_rejected = calls_rejected_.load(std::memory_order_relaxed);
+  stats.read_pauses = read_pauses_.load(std::memory_order_relaxed);
+  return stats;
+}
+
 void ServerImpl::Shutdown(absl::Time deadline) {
+  const bool from_handler = workers_ != nullptr && workers_->InWorkerThread();
   {
     std::unique_lock lock(mu_);
     if (state_ != State::kServing) {
-      cv_.wait(lock, [&] { return state_ == State::kStopped; });
+      // A handler must not wait: the shutdown waits for its call.
+      if (!from_handler) {
+        cv_.wait(lock, [&] { return state_ == State::kStopped; });
+      }
       return;
     }
     state_ = State::kShuttingDown;
+    // Back-pressure no longer matters; let every connection drain.
+    if (reading_paused_) SetReadingPausedLocked(false);
   }
-  DoShutdown(deadline);
-  std::lock_guard lock(mu_);
-  state_ = State::kStopped;
-  cv_.notify_all();
+  auto finish = [this, deadline] {
+    DoShutdown(deadline);
+    std::lock_guard lock(mu_);
+    state_ = State::kStopped;
+    cv_.notify_all();
+  };
+  if (from_handler) {
+    // The worker running this handler can only be joined after it returns,
+    // so the shutdown proceeds on a thread of its own.
+    shutdown_thread_ = std::thread(std::move(finish));
+    return;
+  }
+  finish();
 }
 
 void ServerImpl::DoShutdown(absl::Time deadline) {
@@ -319,10 +413,8 @@ void ServerImpl::DoShutdown(absl::Time deadline) {
     for (auto& [raw, session] : sessions_) sessions.push_back(session);
   }
   for (auto& session : sessions) {
-    session->AbortCalls(
+    session->AbortCallsAndClose(
         absl::UnavailableError("server shut down before the call finished"));
-    session->connection().CloseAfterFlush(
-        absl::UnavailableError("server shut down"));
   }
   sessions.clear();
 
@@ -367,6 +459,8 @@ void Server::Wait() { impl_->Wait(); }
 std::vector<std::string> Server::listening_addresses() const {
   return impl_->listening_addresses();
 }
+
+ServerStats Server::stats() const { return impl_->stats(); }
 
 ServerBuilder& ServerBuilder::AddListeningPort(std::string address,
                                                int* selected_port) {

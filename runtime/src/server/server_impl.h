@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,18 +38,24 @@ class ServerImpl final : public ServerSession::Delegate {
   void Shutdown(absl::Time deadline);
   void Wait();
   std::vector<std::string> listening_addresses() const;
+  ServerStats stats() const;
 
   // ServerSession::Delegate (loop threads).
   void OnCall(const std::shared_ptr<InboundCall>& call) override;
   void OnSessionClosed(ServerSession* session) override;
 
-  // Worker side, for ServerCallImpl.
-  void RunOnWorker(WorkerPool::Task task);
+  // Hands a ready call to the workers, applying the overload policy:
+  // returns false if the call must be rejected (kReject and the queue is
+  // full, or the server is stopping).
+  bool Dispatch(WorkerPool::Task task);
+  const ServerOptions& options() const { return options_; }
 
  private:
   explicit ServerImpl(const ServerOptions& options);
   void OnAccept(std::shared_ptr<Connection> connection);
   void DoShutdown(absl::Time deadline);
+  void OnQueueDrained();
+  void SetReadingPausedLocked(bool paused);
 
   const ServerOptions options_;
   SessionOptions session_options_;
@@ -65,6 +72,12 @@ class ServerImpl final : public ServerSession::Delegate {
   absl::flat_hash_map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
   enum class State { kServing, kShuttingDown, kStopped };
   State state_ = State::kServing;
+  bool reading_paused_ = false;  // guarded by mu_
+  std::thread shutdown_thread_;  // when shut down from a handler
+
+  std::atomic<uint64_t> calls_started_{0};
+  std::atomic<uint64_t> calls_rejected_{0};
+  std::atomic<uint64_t> read_pauses_{0};
 };
 
 }  // namespace ferry::internal

@@ -270,13 +270,18 @@ void ServerSession::GoAway(const std::string& message) {
   if (idle) connection_->CloseAfterFlush(absl::UnavailableError(message));
 }
 
-void ServerSession::AbortCalls(const absl::Status& status) {
-  std::vector<std::shared_ptr<InboundCall>> calls;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, call] : calls_) calls.push_back(call);
-  }
-  for (auto& call : calls) call->Abort(status);
+void ServerSession::AbortCallsAndClose(const absl::Status& status) {
+  // One loop task: each call's TRAILERS are queued before the close, which
+  // refuses frames queued after it.
+  connection_->loop().Post([self = shared_from_this(), status] {
+    std::vector<std::shared_ptr<InboundCall>> calls;
+    {
+      std::lock_guard lock(self->mu_);
+      for (auto& [id, call] : self->calls_) calls.push_back(call);
+    }
+    for (auto& call : calls) call->Cancel(status, /*tell_client=*/true);
+    self->connection_->CloseAfterFlush(status);
+  });
 }
 
 void ServerSession::Close(const absl::Status& reason) {

@@ -144,8 +144,9 @@ class ServerSession : public Connection::Handler,
   // Tells the client to go away: calls already started continue, later ones
   // end with UNAVAILABLE, and the connection closes after the last call.
   void GoAway(const std::string& message);
-  // Ends every active call with `status` (sent to the client) and closes.
-  void AbortCalls(const absl::Status& status);
+  // Ends every active call with `status` (sent to the client), then closes
+  // the connection once those statuses are written.
+  void AbortCallsAndClose(const absl::Status& status);
   void Close(const absl::Status& reason);
 
   size_t active_calls() const;

@@ -109,6 +109,8 @@ class SocketConnection final
   void ResumeReading() override {
     if (!paused_.exchange(false, std::memory_order_acq_rel)) return;
     loop_.Post([self = shared_from_this()] {
+      // Frames already read but held back by the pause go first.
+      if (!self->DeliverFrames()) return;
       if (!self->read_armed_) self->ReadSome();
     });
   }
@@ -196,10 +198,13 @@ class SocketConnection final
         });
   }
 
-  // Hands decoded frames to the handler; false once the connection closed.
+  // Hands decoded frames to the handler until the connection closes (then
+  // returns false) or reading is paused: a pause takes effect at the next
+  // frame, so at most the bytes of one read turn wait in the decoder.
   bool DeliverFrames() {
     wire::Frame frame;
     while (!closed()) {
+      if (paused_.load(std::memory_order_acquire)) return true;
       switch (decoder_.Next(frame)) {
         case wire::FrameDecoder::Result::kNeedMore:
           return true;

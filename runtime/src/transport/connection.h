@@ -79,7 +79,9 @@ class Connection {
   virtual void CloseAfterFlush(const absl::Status& reason) = 0;
   virtual bool closed() const = 0;
 
-  // Stops and restarts reading from the socket (TCP back-pressure).
+  // Stops and restarts reading from the socket (TCP back-pressure). A pause
+  // takes effect before the next frame is delivered; frames already read
+  // are delivered on resume.
   virtual void PauseReading() = 0;
   virtual void ResumeReading() = 0;
 

@@ -26,8 +26,13 @@ class MethodHandler {
   // Runs the call to completion on the calling (worker) thread.
   virtual void Run(ServerCall& call) = 0;
 
+  // Whether the handler runs on the I/O thread instead of a worker.
+  bool run_inline() const { return run_inline_; }
+  void set_run_inline(bool run_inline) { run_inline_ = run_inline; }
+
  private:
   const MethodDescriptor& method_;
+  bool run_inline_ = false;
 };
 
 // Unary: one request in, one response (or an error) out.
