@@ -1,7 +1,8 @@
 #!/bin/sh
 # Checks the layer rule of docs/architecture.md: a runtime layer includes
 # only headers of its own or lower layers, only the transport layer includes
-# Asio, and public headers include no runtime-internal header.
+# Asio (public headers only through ferry/impl/async.h, for completion
+# tokens), and public headers include no runtime-internal header.
 #   layering_check.sh <source dir>
 set -eu
 cd "$1/runtime"
@@ -35,8 +36,9 @@ if grep -rn '#include "\(common\|buffer\|wire\|transport\|session\|dispatch\|ser
   echo "public headers include runtime-internal headers" >&2
   failed=1
 fi
-if grep -rln '#include <boost/' include; then
-  echo "public headers include Boost" >&2
+# The public API reaches Asio only for completion tokens, in one header.
+if grep -rln '#include <boost/' include | grep -v '^include/ferry/impl/async.h$'; then
+  echo "public headers other than ferry/impl/async.h include Boost" >&2
   failed=1
 fi
 exit $failed

@@ -22,6 +22,8 @@
 
 namespace ferry {
 
+class ClientContext;
+
 class CallOptions {
  public:
   CallOptions() = default;
@@ -52,10 +54,19 @@ class CallOptions {
   const Metadata& metadata() const { return metadata_; }
   Metadata& mutable_metadata() { return metadata_; }
 
+  // Binds the call to `context` (not owned; it must outlive the call), to
+  // cancel it and to read the server's metadata. See client_context.h.
+  CallOptions& set_context(ClientContext* context) {
+    context_ = context;
+    return *this;
+  }
+  ClientContext* context() const { return context_; }
+
  private:
   absl::Time deadline_ = absl::InfiniteFuture();
   bool wait_for_ready_ = false;
   Metadata metadata_;
+  ClientContext* context_ = nullptr;
 };
 
 }  // namespace ferry

@@ -4,10 +4,13 @@
 
 #include "ferry/call_options.h"
 #include "ferry/channel.h"
+#include "ferry/client_context.h"
+#include "ferry/client_stream.h"
 #include "ferry/log.h"
 #include "ferry/metadata.h"
 #include "ferry/server.h"
 #include "ferry/server_context.h"
+#include "ferry/server_stream.h"
 #include "ferry/service.h"
 
 #endif  // FERRY_FERRY_H_

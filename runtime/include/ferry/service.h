@@ -38,8 +38,9 @@ class Service {
   // instead of handing them to a worker. That saves a thread hand-off per
   // call (docs/dispatch.md has the measured difference) but stalls every
   // connection of that I/O thread while a handler runs: only for handlers
-  // that never block and finish in microseconds. Set before the service is
-  // registered with a server.
+  // that never block and finish in microseconds. Client-streaming and
+  // bidirectional handlers, which wait for messages, always run on workers.
+  // Set before the service is registered with a server.
   void SetInline(bool run_inline) {
     for (auto& handler : handlers_) handler->set_run_inline(run_inline);
   }

@@ -78,6 +78,12 @@ void ChannelCore::GetSession(SessionCallback done) {
   std::move(done)(std::move(session));
 }
 
+std::shared_ptr<ClientSession> ChannelCore::ReadySession() {
+  std::lock_guard lock(mu_);
+  if (!closing_ && session_ != nullptr && session_->usable()) return session_;
+  return nullptr;
+}
+
 absl::StatusOr<std::shared_ptr<ClientSession>>
 ChannelCore::GetSessionBlocking() {
   std::promise<absl::StatusOr<std::shared_ptr<ClientSession>>> result;

@@ -36,6 +36,8 @@ class ChannelCore {
   void GetSession(SessionCallback done);
   // Blocking form of GetSession(). Must not be called on the loop thread.
   absl::StatusOr<std::shared_ptr<ClientSession>> GetSessionBlocking();
+  // The current session if it is usable, else null. Never blocks.
+  std::shared_ptr<ClientSession> ReadySession();
 
   const std::string& target() const { return target_; }
 

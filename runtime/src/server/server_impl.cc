@@ -89,6 +89,40 @@ class ServerCallImpl final
     return absl::OkStatus();
   }
 
+  bool Read(google::protobuf::MessageLite& message) override {
+    Chain bytes;
+    if (call_->WaitRead(&bytes) != InboundCall::ReadResult::kMessage) {
+      return false;
+    }
+    absl::Status parsed = wire::ParseMessage(std::move(bytes), message);
+    if (!parsed.ok()) {
+      // A malformed message ends the call; the client is told why.
+      call_->Abort(absl::InvalidArgumentError(absl::StrCat(
+          "bad request to ", call_->method(), ": ", parsed.message())));
+      return false;
+    }
+    return true;
+  }
+
+  bool Write(const google::protobuf::MessageLite& message) override {
+    absl::Status sent = call_->SendMessage(
+        message, impl::ServerContextAccess::initial(context_));
+    if (sent.ok()) return true;
+    if (!call_->ended()) {
+      // The message could not be sent (too large, serialization failed):
+      // the call ends with the reason.
+      FERRY_LOG(kWarning) << "call " << call_->method() << " from "
+                          << call_->peer()
+                          << ": cannot send a response: " << sent.message();
+      call_->Abort(sent);
+    }
+    return false;
+  }
+
+  void SendInitialMetadata() override {
+    call_->SendInitialMetadata(impl::ServerContextAccess::initial(context_));
+  }
+
   void Finish(const absl::Status& status,
               const google::protobuf::MessageLite* response) override {
     call_->Finish(status, impl::ServerContextAccess::initial(context_),
@@ -100,8 +134,39 @@ class ServerCallImpl final
     return cancelled_.load(std::memory_order_acquire);
   }
 
+  // Client-streaming and bidirectional handlers start with the call and
+  // read as messages arrive; unary and server-streaming handlers start
+  // once their one request is complete.
+  bool StartsWithTheCall() const {
+    const impl::MethodKind kind = handler_.method().kind;
+    return kind == impl::MethodKind::kClientStreaming ||
+           kind == impl::MethodKind::kBidiStreaming;
+  }
+
+  // Hands the handler to a worker (or runs it inline). Loop thread.
+  void Schedule() {
+    if (scheduled_) return;
+    scheduled_ = true;
+    // A handler that reads a stream blocks between messages, so it never
+    // runs inline.
+    if (handler_.run_inline() && !StartsWithTheCall()) {
+      Run();
+      return;
+    }
+    if (!server_.Dispatch([self = shared_from_this()] { self->Run(); })) {
+      Finish(absl::ResourceExhaustedError(absl::StrCat(
+                 "server overloaded: ", server_.options().max_queued_calls,
+                 " calls already wait for a worker")),
+             nullptr);
+    }
+  }
+
   // InboundCall::Observer (loop thread)
   void OnReadable() override {
+    if (StartsWithTheCall()) {
+      Schedule();
+      return;
+    }
     size_t messages;
     bool end_of_stream;
     call_->PeekInbox(&messages, &end_of_stream);
@@ -112,18 +177,7 @@ class ServerCallImpl final
       return;
     }
     if (!end_of_stream) return;  // wait for the client to half-close
-    if (scheduled_) return;
-    scheduled_ = true;
-    if (handler_.run_inline()) {
-      Run();
-      return;
-    }
-    if (!server_.Dispatch([self = shared_from_this()] { self->Run(); })) {
-      Finish(absl::ResourceExhaustedError(absl::StrCat(
-                 "server overloaded: ", server_.options().max_queued_calls,
-                 " calls already wait for a worker")),
-             nullptr);
-    }
+    Schedule();
   }
 
   void OnCancelled(const absl::Status&) override {
@@ -328,7 +382,9 @@ void ServerImpl::OnCall(const std::shared_ptr<InboundCall>& call) {
   }
   auto server_call = std::make_shared<ServerCallImpl>(*this, call, *it->second);
   call->SetObserver(server_call);
-  server_call->OnReadable();  // the request may already be complete
+  // A streaming handler starts now; a unary request may already be
+  // complete (headers with HALF_CLOSE and no message is an error then).
+  server_call->OnReadable();
 }
 
 void ServerImpl::OnSessionClosed(ServerSession* session) {

@@ -16,8 +16,19 @@ OutboundCall::OutboundCall(std::shared_ptr<ClientSession> session, uint32_t id,
                            std::shared_ptr<Observer> observer)
     : session_(std::move(session)), id_(id), observer_(std::move(observer)) {}
 
+const std::string& OutboundCall::peer() const { return session_->peer(); }
+
+void OutboundCall::Post(absl::AnyInvocable<void() &&> fn) {
+  session_->connection_->loop().Post(std::move(fn));
+}
+
+void OutboundCall::NotifyWhenWritable(absl::AnyInvocable<void() &&> ready) {
+  session_->connection_->NotifyWhenQueueBelow(
+      id_, session_->options_.max_queued_per_call, std::move(ready));
+}
+
 absl::Status OutboundCall::Send(const google::protobuf::MessageLite& message,
-                                bool half_close) {
+                                bool half_close, bool may_block) {
   {
     std::lock_guard lock(mu_);
     if (finished()) {
@@ -30,7 +41,8 @@ absl::Status OutboundCall::Send(const google::protobuf::MessageLite& message,
     if (half_close) half_closed_ = true;
   }
   return session_->SendMessage(id_, wire::FrameRun(), message,
-                               half_close ? wire::kFlagHalfClose : 0);
+                               half_close ? wire::kFlagHalfClose : 0,
+                               may_block);
 }
 
 void OutboundCall::HalfClose() {
@@ -225,7 +237,7 @@ absl::StatusOr<std::shared_ptr<OutboundCall>> ClientSession::StartCall(
   if (first_message != nullptr) {
     absl::Status sent = call->session_->SendMessage(
         call->id(), wire::FrameRun(), *first_message,
-        half_close ? wire::kFlagHalfClose : 0);
+        half_close ? wire::kFlagHalfClose : 0, /*may_block=*/true);
     if (!sent.ok()) {
       // The observer never hears of this call; the server, which has its
       // headers, is told to drop it.
@@ -269,13 +281,14 @@ void ClientSession::SendCancel(uint32_t call_id, const absl::Status& status) {
 
 absl::Status ClientSession::SendMessage(
     uint32_t call_id, wire::FrameRun&& prefix,
-    const google::protobuf::MessageLite& message, uint8_t end_flags) {
+    const google::protobuf::MessageLite& message, uint8_t end_flags,
+    bool may_block) {
   wire::FrameRun run = std::move(prefix);
   bool sent_any = false;
   absl::Status status =
       SerializeForCall(*connection_, options_,
                        send_frame_payload_.load(std::memory_order_relaxed),
-                       call_id, message, end_flags, run, &sent_any);
+                       call_id, message, end_flags, run, &sent_any, may_block);
   if (!status.ok()) return status;
   connection_->Send(call_id, std::move(run));
   return absl::OkStatus();

@@ -53,10 +53,19 @@ class OutboundCall : public std::enable_shared_from_this<OutboundCall> {
   uint32_t id() const { return id_; }
 
   // Sends one request message, optionally ending the client's stream with
-  // it. Fails if the call has ended, the client already half-closed, or the
+  // it. With `may_block` (never on the loop thread) a large message is sent
+  // while it is serialized and the caller waits while the call's queue is
+  // full; without, everything is queued at once (see NotifyWhenWritable).
+  // Fails if the call has ended, the client already half-closed, or the
   // message cannot be serialized or exceeds the send limit.
   absl::Status Send(const google::protobuf::MessageLite& message,
-                    bool half_close);
+                    bool half_close, bool may_block = true);
+  // Calls `ready` once the call's send queue has room again (or the
+  // connection closed); see Connection::NotifyWhenQueueBelow.
+  void NotifyWhenWritable(absl::AnyInvocable<void() &&> ready);
+  // Runs `fn` on the connection's loop thread.
+  void Post(absl::AnyInvocable<void() &&> fn);
+  const std::string& peer() const;
   // Ends the client's stream (no more messages).
   void HalfClose();
   // Ends the call with `status` unless it has already ended, and tells the
@@ -133,7 +142,7 @@ class ClientSession : public Connection::Handler,
   // Sends `prefix` followed by `message`.
   absl::Status SendMessage(uint32_t call_id, wire::FrameRun&& prefix,
                            const google::protobuf::MessageLite& message,
-                           uint8_t end_flags);
+                           uint8_t end_flags, bool may_block);
   void SendCancel(uint32_t call_id, const absl::Status& status);
   void RemoveCall(uint32_t id);
   void ProtocolError(const std::string& message);

@@ -70,8 +70,8 @@ absl::Status SerializeForCall(Connection& connection,
                               uint32_t frame_payload, uint32_t call_id,
                               const google::protobuf::MessageLite& message,
                               uint8_t end_flags, wire::FrameRun& run,
-                              bool* sent_any) {
-  const bool may_block = !connection.loop().InLoopThread();
+                              bool* sent_any, bool may_block) {
+  may_block = may_block && !connection.loop().InLoopThread();
   return wire::SerializeMessage(
       message, call_id, frame_payload, end_flags, options.max_send_message_size,
       wire::ThreadOutboundWriter(connection.pool()), run,

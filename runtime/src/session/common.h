@@ -45,9 +45,10 @@ absl::Status ApplyPeerSettings(const Chain& payload,
 
 // Serializes `message` as MESSAGE frames for `call_id`, appended to `run`.
 // While serializing a large message it hands completed frames (with what
-// `run` held before) to `connection` and, off the loop thread, waits while
-// more than `options.max_queued_per_call` bytes of the call are queued, so
-// a sender holds a bounded part of the message in frames. The frames still
+// `run` held before) to `connection` and, with `may_block` (never on the
+// loop thread), waits while more than `options.max_queued_per_call` bytes
+// of the call are queued, so a sender holds a bounded part of the message
+// in frames. The frames still
 // in `run` at the end are the caller's to send. `*sent_any` tells whether
 // anything was handed to the connection.
 absl::Status SerializeForCall(Connection& connection,
@@ -55,7 +56,7 @@ absl::Status SerializeForCall(Connection& connection,
                               uint32_t frame_payload, uint32_t call_id,
                               const google::protobuf::MessageLite& message,
                               uint8_t end_flags, wire::FrameRun& run,
-                              bool* sent_any);
+                              bool* sent_any, bool may_block);
 
 // Reassembles MESSAGE fragments of one call into whole messages.
 class MessageAssembler {

@@ -64,12 +64,12 @@ absl::Status InboundCall::cancel_reason() const {
 }
 
 void InboundCall::AppendHeadersLocked(wire::FrameRun& run,
-                                      const Metadata& initial) {
+                                      const Metadata& initial, bool always) {
   if (headers_sent_) return;
   headers_sent_ = true;
   // Response headers carry only initial metadata; without any, the client
   // treats their absence as empty metadata and we save the frame.
-  if (initial.empty()) return;
+  if (initial.empty() && !always) return;
   wire::FieldWriter fields;
   for (const auto& [key, value] : initial) fields.AddMetadata(key, value);
   wire::FrameHeader header;
@@ -78,6 +78,17 @@ void InboundCall::AppendHeadersLocked(wire::FrameRun& run,
   wire::AppendFrame(run,
                     wire::ThreadOutboundWriter(session_->connection_->pool()),
                     header, fields.bytes());
+}
+
+bool InboundCall::SendInitialMetadata(const Metadata& initial_metadata) {
+  wire::FrameRun run;
+  {
+    std::lock_guard lock(mu_);
+    if (ended_.load(std::memory_order_relaxed)) return false;
+    AppendHeadersLocked(run, initial_metadata, /*always=*/true);
+  }
+  if (!run.empty()) session_->connection_->Send(id_, std::move(run));
+  return true;
 }
 
 absl::Status InboundCall::SendMessage(
@@ -99,7 +110,7 @@ absl::Status InboundCall::SendMessage(
   absl::Status status = SerializeForCall(
       connection, session.options_,
       session.send_frame_payload_.load(std::memory_order_relaxed), id_, message,
-      0, run, &sent_any);
+      0, run, &sent_any, /*may_block=*/true);
   if (!status.ok()) return status;
   connection.Send(id_, std::move(run));
   return absl::OkStatus();
@@ -128,7 +139,7 @@ bool InboundCall::Finish(const absl::Status& status,
     absl::Status sent = SerializeForCall(
         connection, session.options_,
         session.send_frame_payload_.load(std::memory_order_relaxed), id_,
-        *message, 0, run, &sent_any);
+        *message, 0, run, &sent_any, /*may_block=*/true);
     if (!sent.ok()) {
       FERRY_LOG(kWarning) << "call " << method_ << " from " << peer()
                           << ": cannot send the response: " << sent.message();

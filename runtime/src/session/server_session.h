@@ -69,6 +69,9 @@ class InboundCall : public std::enable_shared_from_this<InboundCall> {
   // Messages queued and whether the client has half-closed.
   void PeekInbox(size_t* messages, bool* end_of_stream) const;
 
+  // Sends HEADERS with `initial_metadata` now, unless headers were sent.
+  // False once the call has ended.
+  bool SendInitialMetadata(const Metadata& initial_metadata);
   // Sends a response message, preceded by HEADERS with `initial_metadata`
   // if the headers have not been sent yet. Fails with the cancellation
   // reason after the call has ended, or if serialization fails.
@@ -99,8 +102,10 @@ class InboundCall : public std::enable_shared_from_this<InboundCall> {
   void OnEndOfStream();
   // Ends the call as cancelled; `tell_client` sends `reason` as TRAILERS.
   void Cancel(const absl::Status& reason, bool tell_client);
-  // Appends the HEADERS frame if not yet sent. Requires mu_.
-  void AppendHeadersLocked(wire::FrameRun& run, const Metadata& initial);
+  // Appends the HEADERS frame if not yet sent (and, unless `always`, only
+  // when there is metadata to send). Requires mu_.
+  void AppendHeadersLocked(wire::FrameRun& run, const Metadata& initial,
+                           bool always = false);
 
   const std::shared_ptr<ServerSession> session_;
   const uint32_t id_;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -129,6 +130,19 @@ class SocketConnection final
     --queue_waiters_;
   }
 
+  void NotifyWhenQueueBelow(uint32_t stream_id, size_t limit,
+                            absl::AnyInvocable<void() &&> ready) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!closed_ && sched_.queued_bytes(stream_id) >= limit) {
+        queue_watchers_.push_back(
+            QueueWatcher{stream_id, limit, std::move(ready)});
+        return;
+      }
+    }
+    std::move(ready)();
+  }
+
   EventLoop& loop() const override { return loop_; }
   ChunkPool& pool() const override { return pool_; }
   const std::string& peer() const override { return peer_; }
@@ -228,13 +242,16 @@ class SocketConnection final
   void FinishClose() {
     std::shared_ptr<Handler> handler;
     absl::Status reason;
+    std::vector<absl::AnyInvocable<void() &&>> watchers;
     {
       std::lock_guard lock(mu_);
       handler = std::move(handler_);
       reason = close_reason_;
       socket_close_wanted_ = true;
       MaybeCloseSocketLocked();
+      watchers = TakeReadyWatchersLocked();
     }
+    for (auto& fn : watchers) std::move(fn)();
     if (handler != nullptr) handler->OnClose(reason);
   }
 
@@ -255,6 +272,31 @@ class SocketConnection final
 
   // ---- writing (any thread; the one with writer_active_ set) ----
 
+  // Takes the watchers whose condition now holds. Requires mu_.
+  std::vector<absl::AnyInvocable<void() &&>> TakeReadyWatchersLocked() {
+    std::vector<absl::AnyInvocable<void() &&>> ready;
+    for (size_t i = 0; i < queue_watchers_.size();) {
+      QueueWatcher& w = queue_watchers_[i];
+      if (closed_ || sched_.queued_bytes(w.stream_id) < w.limit) {
+        ready.push_back(std::move(w.ready));
+        w = std::move(queue_watchers_.back());
+        queue_watchers_.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    return ready;
+  }
+
+  // Runs ready watchers without holding mu_.
+  static void RunWatchers(std::unique_lock<std::mutex>& lock,
+                          std::vector<absl::AnyInvocable<void() &&>> ready) {
+    if (ready.empty()) return;
+    lock.unlock();
+    for (auto& fn : ready) std::move(fn)();
+    lock.lock();
+  }
+
   void WriteLoop(std::unique_lock<std::mutex>& lock, bool on_loop) {
     for (int round = 0;; ++round) {
       if (closed_) {
@@ -265,6 +307,9 @@ class SocketConnection final
       }
       if (inflight_.empty()) sched_.Fill(inflight_, batch_bytes_, kMaxIov);
       if (queue_waiters_ > 0) queue_cv_.notify_all();
+      if (!queue_watchers_.empty()) {
+        RunWatchers(lock, TakeReadyWatchersLocked());
+      }
       if (inflight_.empty()) {
         writer_active_ = false;
         if (close_after_flush_) {
@@ -345,6 +390,12 @@ class SocketConnection final
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;
   int queue_waiters_ = 0;
+  struct QueueWatcher {
+    uint32_t stream_id;
+    size_t limit;
+    absl::AnyInvocable<void() &&> ready;
+  };
+  std::vector<QueueWatcher> queue_watchers_;
   std::shared_ptr<Handler> handler_;
   OutboundScheduler sched_;
   Chain inflight_;  // owned by whichever thread holds the writer role

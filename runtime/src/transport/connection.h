@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "buffer/chunk.h"
 #include "transport/event_loop.h"
@@ -90,6 +91,11 @@ class Connection {
   // Blocks until fewer than `limit` bytes are queued for `stream_id` or the
   // connection closes. Must not be called on the loop thread.
   virtual void WaitForQueueBelow(uint32_t stream_id, size_t limit) = 0;
+  // Calls `ready` once fewer than `limit` bytes are queued for `stream_id`
+  // or the connection has closed: at once on the calling thread if that is
+  // already so, otherwise later from the thread that wrote the bytes.
+  virtual void NotifyWhenQueueBelow(uint32_t stream_id, size_t limit,
+                                    absl::AnyInvocable<void() &&> ready) = 0;
 
   virtual EventLoop& loop() const = 0;
   virtual ChunkPool& pool() const = 0;

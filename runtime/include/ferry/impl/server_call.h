@@ -19,6 +19,14 @@ class ServerCall {
   // The single request of a unary or server-streaming call. Fails with
   // INVALID_ARGUMENT if it is malformed, or with the cancellation reason.
   virtual absl::Status ReadRequest(google::protobuf::MessageLite& request) = 0;
+  // The next request message of a streaming call; false at the end of the
+  // client's stream or once the call has ended. Blocks.
+  virtual bool Read(google::protobuf::MessageLite& message) = 0;
+  // Sends a response message; false once the call has ended. Blocks while
+  // the call's send queue is full.
+  virtual bool Write(const google::protobuf::MessageLite& message) = 0;
+  // Sends the initial metadata now.
+  virtual void SendInitialMetadata() = 0;
   // Ends the call with `status`, sending `response` first when the status is
   // OK and `response` is given. Later calls do nothing.
   virtual void Finish(const absl::Status& status,

@@ -12,6 +12,7 @@
 #include "ferry/impl/method.h"
 #include "ferry/impl/server_call.h"
 #include "ferry/server_context.h"
+#include "ferry/server_stream.h"
 
 namespace ferry::impl {
 
@@ -58,6 +59,80 @@ class UnaryHandler final : public MethodHandler {
     status = (service_->*fn_)(call.context(), *request, response);
     request.reset();
     call.Finish(status, status.ok() ? &response : nullptr);
+  }
+
+ private:
+  ServiceT* const service_;
+  const Fn fn_;
+};
+
+// Client streaming: requests in, one response (or an error) out.
+template <typename ServiceT, typename RequestT, typename ResponseT>
+class ClientStreamingHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (ServiceT::*)(::ferry::ServerContext&,
+                                        ::ferry::ServerReader<RequestT>&,
+                                        ResponseT&);
+
+  ClientStreamingHandler(const MethodDescriptor& method, ServiceT* service,
+                         Fn fn)
+      : MethodHandler(method), service_(service), fn_(fn) {}
+
+  void Run(ServerCall& call) override {
+    ::ferry::ServerReader<RequestT> reader(call);
+    ResponseT response;
+    absl::Status status = (service_->*fn_)(call.context(), reader, response);
+    call.Finish(status, status.ok() ? &response : nullptr);
+  }
+
+ private:
+  ServiceT* const service_;
+  const Fn fn_;
+};
+
+// Server streaming: one request in, responses out.
+template <typename ServiceT, typename RequestT, typename ResponseT>
+class ServerStreamingHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (ServiceT::*)(::ferry::ServerContext&,
+                                        const RequestT&,
+                                        ::ferry::ServerWriter<ResponseT>&);
+
+  ServerStreamingHandler(const MethodDescriptor& method, ServiceT* service,
+                         Fn fn)
+      : MethodHandler(method), service_(service), fn_(fn) {}
+
+  void Run(ServerCall& call) override {
+    RequestT request;
+    absl::Status status = call.ReadRequest(request);
+    if (!status.ok()) {
+      call.Finish(status, nullptr);
+      return;
+    }
+    ::ferry::ServerWriter<ResponseT> writer(call);
+    status = (service_->*fn_)(call.context(), request, writer);
+    call.Finish(status, nullptr);
+  }
+
+ private:
+  ServiceT* const service_;
+  const Fn fn_;
+};
+
+// Bidirectional streaming.
+template <typename ServiceT, typename RequestT, typename ResponseT>
+class BidiStreamingHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (ServiceT::*)(
+      ::ferry::ServerContext&, ::ferry::ServerStream<ResponseT, RequestT>&);
+
+  BidiStreamingHandler(const MethodDescriptor& method, ServiceT* service, Fn fn)
+      : MethodHandler(method), service_(service), fn_(fn) {}
+
+  void Run(ServerCall& call) override {
+    ::ferry::ServerStream<ResponseT, RequestT> stream(call);
+    absl::Status status = (service_->*fn_)(call.context(), stream);
+    call.Finish(status, nullptr);
   }
 
  private:
