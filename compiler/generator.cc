@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,61 @@ using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
 using google::protobuf::io::Printer;
 using Vars = std::map<std::string, std::string>;
+
+enum class Kind { kUnary, kClientStreaming, kServerStreaming, kBidi };
+
+Kind KindOf(const MethodDescriptor* method) {
+  if (method->client_streaming() && method->server_streaming()) {
+    return Kind::kBidi;
+  }
+  if (method->client_streaming()) return Kind::kClientStreaming;
+  if (method->server_streaming()) return Kind::kServerStreaming;
+  return Kind::kUnary;
+}
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kUnary:
+      return "kUnary";
+    case Kind::kClientStreaming:
+      return "kClientStreaming";
+    case Kind::kServerStreaming:
+      return "kServerStreaming";
+    case Kind::kBidi:
+      return "kBidiStreaming";
+  }
+  return "kUnary";
+}
+
+// The C++ names of everything generated for one service's methods. Names
+// derived from a method name (AsyncFoo, AsyncFooRaw) get trailing
+// underscores until they collide with no method and no other derived name.
+struct MethodNames {
+  std::string method;     // Foo
+  std::string async;      // AsyncFoo
+  std::string async_raw;  // AsyncFooRaw
+};
+
+std::vector<MethodNames> NamesFor(const ServiceDescriptor* service) {
+  std::set<std::string> used;
+  std::vector<MethodNames> names(static_cast<size_t>(service->method_count()));
+  for (int i = 0; i < service->method_count(); ++i) {
+    names[static_cast<size_t>(i)].method = MethodName(service->method(i));
+    used.insert(names[static_cast<size_t>(i)].method);
+  }
+  auto unique = [&used](std::string name) {
+    while (used.count(name) > 0) name += "_";
+    used.insert(name);
+    return name;
+  };
+  for (int i = 0; i < service->method_count(); ++i) {
+    if (KindOf(service->method(i)) != Kind::kUnary) continue;
+    const std::string& base = service->method(i)->name();
+    names[static_cast<size_t>(i)].async = unique("Async" + base);
+    names[static_cast<size_t>(i)].async_raw = unique("Async" + base + "Raw");
+  }
+  return names;
+}
 
 // Carries a proto comment over as // lines. The text is printed as a
 // variable's value, so nothing in it ($, */, templates) is interpreted.
@@ -44,36 +100,65 @@ void PrintComment(Printer& p, const DescriptorT* descriptor) {
   }
 }
 
-Vars MethodVars(const MethodDescriptor* method, int index) {
+Vars MethodVars(const ServiceDescriptor* service, int index,
+                const MethodNames& names) {
+  const MethodDescriptor* method = service->method(index);
   Vars vars;
-  vars["Method"] = MethodName(method);
+  vars["Service"] = ServiceClassName(service);
+  vars["full_name"] = service->full_name();
+  vars["Method"] = names.method;
+  vars["AsyncMethod"] = names.async;
+  vars["AsyncMethodRaw"] = names.async_raw;
   vars["method_name"] = method->name();
   vars["Request"] = QualifiedClassName(method->input_type());
   vars["Response"] = QualifiedClassName(method->output_type());
   vars["index"] = absl::StrCat(index);
+  vars["deprecated"] = method->options().deprecated() ? "[[deprecated]] " : "";
   return vars;
-}
-
-std::string KindName(const MethodDescriptor* method) {
-  if (method->client_streaming() && method->server_streaming()) {
-    return "kBidiStreaming";
-  }
-  if (method->client_streaming()) return "kClientStreaming";
-  if (method->server_streaming()) return "kServerStreaming";
-  return "kUnary";
-}
-
-bool IsUnary(const MethodDescriptor* method) {
-  return !method->client_streaming() && !method->server_streaming();
-}
-
-void PrintDeprecation(Printer& p, const MethodDescriptor* method) {
-  if (method->options().deprecated()) p.Print("[[deprecated]]\n");
 }
 
 // ---- header ----
 
+// The client-side declarations of one method. `in_interface`: pure virtual
+// declarations; otherwise the Stub's overrides.
+void PrintClientMethod(Printer& p, const Vars& m, Kind kind,
+                       bool in_interface) {
+  const std::string tail = in_interface ? " = 0;\n" : " override;\n";
+  const std::string virt = in_interface ? "virtual " : "";
+  Vars v = m;
+  v["virtual"] = virt;
+  v["tail"] = tail;
+  switch (kind) {
+    case Kind::kUnary:
+      p.Print(v,
+              "$deprecated$$virtual$::absl::StatusOr<$Response$> $Method$(\n"
+              "    const $Request$& request,\n"
+              "    const ::ferry::CallOptions& options = {})$tail$");
+      break;
+    case Kind::kServerStreaming:
+      p.Print(v,
+              "$deprecated$$virtual$::std::unique_ptr<"
+              "::ferry::ClientReaderInterface<$Response$>>\n"
+              "$Method$(const $Request$& request,\n"
+              "    const ::ferry::CallOptions& options = {})$tail$");
+      break;
+    case Kind::kClientStreaming:
+      p.Print(v,
+              "$deprecated$$virtual$::std::unique_ptr<"
+              "::ferry::ClientWriterInterface<$Request$, $Response$>>\n"
+              "$Method$(const ::ferry::CallOptions& options = {})$tail$");
+      break;
+    case Kind::kBidi:
+      p.Print(v,
+              "$deprecated$$virtual$::std::unique_ptr<"
+              "::ferry::ClientReaderWriterInterface<$Request$, $Response$>>\n"
+              "$Method$(const ::ferry::CallOptions& options = {})$tail$");
+      break;
+  }
+}
+
 void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
+  const std::vector<MethodNames> names = NamesFor(service);
   Vars vars;
   vars["Service"] = ServiceClassName(service);
   vars["full_name"] = service->full_name();
@@ -91,41 +176,90 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
           "$count$>\n"
           "    method_descriptors;\n\n");
 
-  // Client interface, for code that wants to substitute a mock.
-  p.Print("class StubInterface {\n public:\n");
+  // The client interface: what code that calls the service depends on, so
+  // that tests can substitute a mock.
+  p.Print(
+      "// The calls of this service. Stub implements them over a channel;\n"
+      "// tests may substitute a mock.\n"
+      "class StubInterface {\n public:\n");
   p.Indent();
   p.Print("virtual ~StubInterface() = default;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
+    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
     p.Print("\n");
     PrintComment(p, method);
-    PrintDeprecation(p, method);
+    PrintClientMethod(p, m, KindOf(method), /*in_interface=*/true);
+    if (KindOf(method) != Kind::kUnary) continue;
     p.Print(m,
-            "virtual ::absl::StatusOr<$Response$> $Method$(\n"
-            "    const $Request$& request,\n"
-            "    const ::ferry::CallOptions& options = {}) = 0;\n");
+            "// Asynchronous $method_name$: completion signature\n"
+            "// void(::absl::StatusOr<$Response$>), for a callback,\n"
+            "// asio::use_future or asio::use_awaitable.\n"
+            "template <typename CompletionToken>\n"
+            "$deprecated$auto $AsyncMethod$(const $Request$& request,\n"
+            "    const ::ferry::CallOptions& options, CompletionToken&& token) "
+            "{\n"
+            "  return ::boost::asio::async_initiate<CompletionToken,\n"
+            "      void(::absl::StatusOr<$Response$>)>(\n"
+            "      [this, &request, &options](auto handler) {\n"
+            "        this->$AsyncMethodRaw$(request, options,\n"
+            "            ::ferry::impl::BindHandler<"
+            "::absl::StatusOr<$Response$>>(\n"
+            "                ::std::move(handler)));\n"
+            "      },\n"
+            "      token);\n"
+            "}\n"
+            "template <typename CompletionToken>\n"
+            "$deprecated$auto $AsyncMethod$(const $Request$& request, "
+            "CompletionToken&& token) {\n"
+            "  return $AsyncMethod$(request, ::ferry::CallOptions(),\n"
+            "      ::std::forward<CompletionToken>(token));\n"
+            "}\n"
+            "// What $AsyncMethod$ calls; `done` runs once, on a Ferry "
+            "thread.\n"
+            "virtual void $AsyncMethodRaw$(const $Request$& request,\n"
+            "    const ::ferry::CallOptions& options,\n"
+            "    ::absl::AnyInvocable<void(::absl::StatusOr<$Response$>) &&> "
+            "done) = 0;\n");
   }
   p.Outdent();
   p.Print("};\n\n");
 
-  // Client stub.
+  // The client stub.
   p.Print(
-      "// Calls the service over a channel. Thread-safe; share one per "
-      "channel.\n"
+      "// Calls the service over a channel. Thread-safe; share one per\n"
+      "// channel.\n"
       "class Stub final : public StubInterface {\n public:\n");
   p.Indent();
   p.Print("explicit Stub(::std::shared_ptr<::ferry::Channel> channel);\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
+    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
     p.Print("\n");
     PrintComment(p, method);
-    PrintDeprecation(p, method);
+    PrintClientMethod(p, m, KindOf(method), /*in_interface=*/false);
+    if (KindOf(method) != Kind::kUnary) continue;
+    // On the concrete stub the response is parsed on the completion
+    // handler's executor rather than on Ferry's I/O thread.
     p.Print(m,
-            "::absl::StatusOr<$Response$> $Method$(\n"
-            "    const $Request$& request,\n"
-            "    const ::ferry::CallOptions& options = {}) override;\n");
+            "template <typename CompletionToken>\n"
+            "$deprecated$auto $AsyncMethod$(const $Request$& request,\n"
+            "    const ::ferry::CallOptions& options, CompletionToken&& token) "
+            "{\n"
+            "  return ::ferry::impl::AsyncUnaryCall<$Response$>(\n"
+            "      *channel_, method_descriptors[$index$], options, request,\n"
+            "      ::std::forward<CompletionToken>(token));\n"
+            "}\n"
+            "template <typename CompletionToken>\n"
+            "$deprecated$auto $AsyncMethod$(const $Request$& request, "
+            "CompletionToken&& token) {\n"
+            "  return $AsyncMethod$(request, ::ferry::CallOptions(),\n"
+            "      ::std::forward<CompletionToken>(token));\n"
+            "}\n"
+            "void $AsyncMethodRaw$(const $Request$& request,\n"
+            "    const ::ferry::CallOptions& options,\n"
+            "    ::absl::AnyInvocable<void(::absl::StatusOr<$Response$>) &&> "
+            "done) override;\n");
   }
   p.Outdent();
   p.Print(
@@ -136,7 +270,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
       "static ::std::unique_ptr<Stub> NewStub(\n"
       "    ::std::shared_ptr<::ferry::Channel> channel);\n\n");
 
-  // Server skeleton.
+  // The server skeleton.
   p.Print(vars,
           "// Derive from this class and override the methods you serve; the\n"
           "// others answer UNIMPLEMENTED. Handlers run on worker threads,\n"
@@ -146,14 +280,38 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("Service();\n~Service() override;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
+    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
     p.Print("\n");
     PrintComment(p, method);
-    PrintDeprecation(p, method);
-    p.Print(m,
-            "virtual ::absl::Status $Method$(::ferry::ServerContext& context,\n"
-            "                                const $Request$& request,\n"
-            "                                $Response$& response);\n");
+    switch (KindOf(method)) {
+      case Kind::kUnary:
+        p.Print(m,
+                "$deprecated$virtual ::absl::Status $Method$(\n"
+                "    ::ferry::ServerContext& context, const $Request$& "
+                "request,\n"
+                "    $Response$& response);\n");
+        break;
+      case Kind::kClientStreaming:
+        p.Print(m,
+                "$deprecated$virtual ::absl::Status $Method$(\n"
+                "    ::ferry::ServerContext& context,\n"
+                "    ::ferry::ServerReader<$Request$>& reader, $Response$& "
+                "response);\n");
+        break;
+      case Kind::kServerStreaming:
+        p.Print(m,
+                "$deprecated$virtual ::absl::Status $Method$(\n"
+                "    ::ferry::ServerContext& context, const $Request$& "
+                "request,\n"
+                "    ::ferry::ServerWriter<$Response$>& writer);\n");
+        break;
+      case Kind::kBidi:
+        p.Print(m,
+                "$deprecated$virtual ::absl::Status $Method$(\n"
+                "    ::ferry::ServerContext& context,\n"
+                "    ::ferry::ServerStream<$Response$, $Request$>& stream);\n");
+        break;
+    }
   }
   p.Outdent();
   p.Print("};\n");
@@ -164,6 +322,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
 // ---- source ----
 
 void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
+  const std::vector<MethodNames> names = NamesFor(service);
   Vars vars;
   vars["Service"] = ServiceClassName(service);
   vars["full_name"] = service->full_name();
@@ -175,15 +334,14 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
+    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
     m["full_method"] =
         absl::StrCat("/", service->full_name(), "/", method->name());
-    m["service_full"] = service->full_name();
-    m["kind"] = KindName(method);
+    m["kind"] = KindName(KindOf(method));
     m["request_type"] = method->input_type()->full_name();
     m["response_type"] = method->output_type()->full_name();
     p.Print(m,
-            "{\"$full_method$\", \"$service_full$\", \"$method_name$\",\n"
+            "{\"$full_method$\", \"$full_name$\", \"$method_name$\",\n"
             " ::ferry::impl::MethodKind::$kind$, \"$request_type$\",\n"
             " \"$response_type$\"},\n");
   }
@@ -201,19 +359,83 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
-    m["Service"] = vars["Service"];
-    p.Print(m,
-            "::absl::StatusOr<$Response$> $Service$::Stub::$Method$(\n"
-            "    const $Request$& request, const ::ferry::CallOptions& "
-            "options) {\n"
-            "  $Response$ response;\n"
-            "  ::absl::Status status = ::ferry::impl::BlockingUnaryCall(\n"
-            "      *channel_, method_descriptors[$index$], options, request, "
-            "response);\n"
-            "  if (!status.ok()) return status;\n"
-            "  return response;\n"
-            "}\n\n");
+    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    switch (KindOf(method)) {
+      case Kind::kUnary:
+        p.Print(m,
+                "::absl::StatusOr<$Response$> $Service$::Stub::$Method$(\n"
+                "    const $Request$& request, const ::ferry::CallOptions& "
+                "options) {\n"
+                "  $Response$ response;\n"
+                "  ::absl::Status status = ::ferry::impl::BlockingUnaryCall(\n"
+                "      *channel_, method_descriptors[$index$], options, "
+                "request, response);\n"
+                "  if (!status.ok()) return status;\n"
+                "  return response;\n"
+                "}\n\n"
+                "void $Service$::Stub::$AsyncMethodRaw$(const $Request$& "
+                "request,\n"
+                "    const ::ferry::CallOptions& options,\n"
+                "    ::absl::AnyInvocable<void(::absl::StatusOr<$Response$>) "
+                "&&> done) {\n"
+                "  ::ferry::impl::StartUnaryCall(\n"
+                "      *channel_, method_descriptors[$index$], options, "
+                "request,\n"
+                "      [done = ::std::move(done)](::absl::Status status,\n"
+                "          ::ferry::impl::ResponseBytes bytes) mutable {\n"
+                "        if (!status.ok()) {\n"
+                "          ::std::move(done)(::std::move(status));\n"
+                "          return;\n"
+                "        }\n"
+                "        $Response$ response;\n"
+                "        status = ::std::move(bytes).ParseInto(response);\n"
+                "        if (!status.ok()) {\n"
+                "          ::std::move(done)(::std::move(status));\n"
+                "        } else {\n"
+                "          ::std::move(done)(::std::move(response));\n"
+                "        }\n"
+                "      });\n"
+                "}\n\n");
+        break;
+      case Kind::kServerStreaming:
+        p.Print(m,
+                "::std::unique_ptr<::ferry::ClientReaderInterface<$Response$>>"
+                "\n$Service$::Stub::$Method$(const $Request$& request,\n"
+                "    const ::ferry::CallOptions& options) {\n"
+                "  return ::std::make_unique<"
+                "::ferry::impl::ClientReader<$Response$>>(\n"
+                "      ::ferry::impl::StartStreamingCall(\n"
+                "          *channel_, method_descriptors[$index$], options, "
+                "&request));\n"
+                "}\n\n");
+        break;
+      case Kind::kClientStreaming:
+        p.Print(m,
+                "::std::unique_ptr<::ferry::ClientWriterInterface<$Request$, "
+                "$Response$>>\n"
+                "$Service$::Stub::$Method$(const ::ferry::CallOptions& "
+                "options) {\n"
+                "  return ::std::make_unique<"
+                "::ferry::impl::ClientWriter<$Request$, $Response$>>(\n"
+                "      ::ferry::impl::StartStreamingCall(\n"
+                "          *channel_, method_descriptors[$index$], options, "
+                "nullptr));\n"
+                "}\n\n");
+        break;
+      case Kind::kBidi:
+        p.Print(m,
+                "::std::unique_ptr<::ferry::ClientReaderWriterInterface<"
+                "$Request$, $Response$>>\n"
+                "$Service$::Stub::$Method$(const ::ferry::CallOptions& "
+                "options) {\n"
+                "  return ::std::make_unique<"
+                "::ferry::impl::ClientReaderWriter<$Request$, $Response$>>(\n"
+                "      ::ferry::impl::StartStreamingCall(\n"
+                "          *channel_, method_descriptors[$index$], options, "
+                "nullptr));\n"
+                "}\n\n");
+        break;
+    }
   }
 
   p.Print(vars,
@@ -222,30 +444,58 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
-    p.Print(
-        m,
-        "::ferry::Service::AddMethod(::std::make_unique<\n"
-        "    ::ferry::impl::UnaryHandler<Service, $Request$, $Response$>>(\n"
-        "    method_descriptors[$index$], this, &Service::$Method$));\n");
+    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    switch (KindOf(method)) {
+      case Kind::kUnary:
+        m["Handler"] = "UnaryHandler";
+        break;
+      case Kind::kClientStreaming:
+        m["Handler"] = "ClientStreamingHandler";
+        break;
+      case Kind::kServerStreaming:
+        m["Handler"] = "ServerStreamingHandler";
+        break;
+      case Kind::kBidi:
+        m["Handler"] = "BidiStreamingHandler";
+        break;
+    }
+    p.Print(m,
+            "::ferry::Service::AddMethod(::std::make_unique<\n"
+            "    ::ferry::impl::$Handler$<Service, $Request$, $Response$>>(\n"
+            "    method_descriptors[$index$], this, &Service::$Method$));\n");
   }
   p.Outdent();
   p.Print(vars, "}\n\n$Service$::Service::~Service() = default;\n\n");
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(method, i);
-    m["Service"] = vars["Service"];
-    m["full_name"] = service->full_name();
-    p.Print(
-        m,
-        "::absl::Status $Service$::Service::$Method$(::ferry::ServerContext&,\n"
-        "                                          const $Request$&,\n"
-        "                                          $Response$&) {\n"
-        "  return ::absl::UnimplementedError(\n"
-        "      \"method $method_name$ of service $full_name$ is not "
-        "implemented\");\n"
-        "}\n\n");
+    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    switch (KindOf(method)) {
+      case Kind::kUnary:
+        m["params"] =
+            absl::StrCat("const ", m["Request"], "&, ", m["Response"], "&");
+        break;
+      case Kind::kClientStreaming:
+        m["params"] = absl::StrCat("::ferry::ServerReader<", m["Request"],
+                                   ">&, ", m["Response"], "&");
+        break;
+      case Kind::kServerStreaming:
+        m["params"] =
+            absl::StrCat("const ", m["Request"], "&, ::ferry::ServerWriter<",
+                         m["Response"], ">&");
+        break;
+      case Kind::kBidi:
+        m["params"] = absl::StrCat("::ferry::ServerStream<", m["Response"],
+                                   ", ", m["Request"], ">&");
+        break;
+    }
+    p.Print(m,
+            "::absl::Status $Service$::Service::$Method$(\n"
+            "    ::ferry::ServerContext&, $params$) {\n"
+            "  return ::absl::UnimplementedError(\n"
+            "      \"method $method_name$ of service $full_name$ is not "
+            "implemented\");\n"
+            "}\n\n");
   }
 }
 
@@ -279,17 +529,6 @@ bool FerryGenerator::Generate(
     *error = absl::StrCat("protoc-gen-ferry: unknown option \"", option, "\"");
     return false;
   }
-  for (int s = 0; s < file->service_count(); ++s) {
-    const ServiceDescriptor* service = file->service(s);
-    for (int m = 0; m < service->method_count(); ++m) {
-      if (!IsUnary(service->method(m))) {
-        *error = absl::StrCat(
-            "protoc-gen-ferry: ", service->method(m)->full_name(),
-            ": streaming methods are not supported by this version");
-        return false;
-      }
-    }
-  }
 
   const std::string stem = StripProto(file->name());
   {
@@ -301,14 +540,20 @@ bool FerryGenerator::Generate(
     p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
     p.Print(
         "#include <array>\n"
-        "#include <memory>\n\n"
+        "#include <memory>\n"
+        "#include <utility>\n\n"
+        "#include \"absl/functional/any_invocable.h\"\n"
         "#include \"absl/status/status.h\"\n"
         "#include \"absl/status/statusor.h\"\n"
         "#include \"absl/strings/string_view.h\"\n"
         "#include \"ferry/call_options.h\"\n"
         "#include \"ferry/channel.h\"\n"
+        "#include \"ferry/client_stream.h\"\n"
+        "#include \"ferry/impl/async.h\"\n"
+        "#include \"ferry/impl/client_call.h\"\n"
         "#include \"ferry/impl/method.h\"\n"
         "#include \"ferry/server_context.h\"\n"
+        "#include \"ferry/server_stream.h\"\n"
         "#include \"ferry/service.h\"\n"
         "#include \"$pb_h$\"\n\n",
         "pb_h", stem + ".pb.h");
@@ -330,8 +575,6 @@ bool FerryGenerator::Generate(
     PrintBanner(p, file);
     p.Print(
         "#include \"$ferry_h$\"\n\n"
-        "#include <utility>\n\n"
-        "#include \"ferry/impl/client_call.h\"\n"
         "#include \"ferry/impl/service.h\"\n\n",
         "ferry_h", stem + ".ferry.h");
     OpenNamespace(p, file);

@@ -63,4 +63,73 @@ absl::Status EchoServiceImpl::Size(ServerContext&, const EchoRequest& request,
   return absl::OkStatus();
 }
 
+void EchoServiceImpl::SetStreamEnd(ServerContext& context) {
+  std::lock_guard lock(end_mu_);
+  last_stream_end_ = context.IsCancelled() ? "cancelled" : "end";
+}
+
+std::string EchoServiceImpl::last_stream_end() const {
+  std::lock_guard lock(end_mu_);
+  return last_stream_end_;
+}
+
+absl::Status EchoServiceImpl::Collect(ServerContext& context,
+                                      ServerReader<EchoRequest>& reader,
+                                      EchoResponse& response) {
+  calls_.fetch_add(1);
+  EchoRequest request;
+  std::string joined;
+  int64_t total = 0;
+  while (reader.Read(&request)) {
+    if (!joined.empty()) joined += ",";
+    joined += request.message();
+    total += static_cast<int64_t>(request.payload().size());
+    if (request.sleep_ms() > 0) {
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(request.sleep_ms()));
+    }
+  }
+  SetStreamEnd(context);
+  if (context.IsCancelled()) return absl::CancelledError("cancelled");
+  response.set_message(joined);
+  response.set_payload_size(total);
+  return absl::OkStatus();
+}
+
+absl::Status EchoServiceImpl::Expand(ServerContext& context,
+                                     const EchoRequest& request,
+                                     ServerWriter<EchoResponse>& writer) {
+  calls_.fetch_add(1);
+  context.AddTrailingMetadata("x-count", absl::StrCat(request.count()));
+  for (int i = 0; i < request.count(); ++i) {
+    EchoResponse response;
+    response.set_message(absl::StrCat(request.message(), " ", i));
+    response.set_payload(request.payload());
+    if (!writer.Write(response)) {
+      SetStreamEnd(context);
+      return absl::CancelledError("the client went away");
+    }
+  }
+  SetStreamEnd(context);
+  if (request.fail_code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(request.fail_code()),
+                        request.fail_message());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EchoServiceImpl::Chat(
+    ServerContext& context, ServerStream<EchoResponse, EchoRequest>& stream) {
+  calls_.fetch_add(1);
+  EchoRequest request;
+  while (stream.Read(&request)) {
+    EchoResponse response;
+    response.set_message(request.message());
+    response.set_payload(request.payload());
+    if (!stream.Write(response)) break;
+  }
+  SetStreamEnd(context);
+  return absl::OkStatus();
+}
+
 }  // namespace ferry::test

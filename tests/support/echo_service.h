@@ -17,6 +17,17 @@ class EchoServiceImpl : public EchoService::Service {
                     EchoResponse& response) override;
   absl::Status Size(ServerContext& context, const EchoRequest& request,
                     EchoResponse& response) override;
+  absl::Status Collect(ServerContext& context,
+                       ServerReader<EchoRequest>& reader,
+                       EchoResponse& response) override;
+  absl::Status Expand(ServerContext& context, const EchoRequest& request,
+                      ServerWriter<EchoResponse>& writer) override;
+  absl::Status Chat(ServerContext& context,
+                    ServerStream<EchoResponse, EchoRequest>& stream) override;
+
+  // How the last streaming handler ended: "end" (the client finished its
+  // stream), "cancelled" (reads or writes failed on a cancelled call).
+  std::string last_stream_end() const;
 
   int calls() const { return calls_.load(); }
   int cancelled_calls() const { return cancelled_.load(); }
@@ -28,6 +39,9 @@ class EchoServiceImpl : public EchoService::Service {
  private:
   std::atomic<int> calls_{0};
   std::atomic<int> cancelled_{0};
+  mutable std::mutex end_mu_;
+  std::string last_stream_end_;
+  void SetStreamEnd(ServerContext& context);
   std::function<void(const EchoRequest&)> hook_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -130,9 +130,7 @@ class ServerCallImpl final
   }
 
   // impl::CallControl
-  bool IsCancelled() const override {
-    return cancelled_.load(std::memory_order_acquire);
-  }
+  bool IsCancelled() const override { return call_->cancelled(); }
 
   // Client-streaming and bidirectional handlers start with the call and
   // read as messages arrive; unary and server-streaming handlers start
@@ -180,9 +178,7 @@ class ServerCallImpl final
     Schedule();
   }
 
-  void OnCancelled(const absl::Status&) override {
-    cancelled_.store(true, std::memory_order_release);
-  }
+  void OnCancelled(const absl::Status&) override {}
 
   void Run() {
     try {
@@ -208,7 +204,6 @@ class ServerCallImpl final
   const std::shared_ptr<InboundCall> call_;
   impl::MethodHandler& handler_;
   ServerContext context_;
-  std::atomic<bool> cancelled_{false};
   bool scheduled_ = false;  // loop thread only
 };
 

@@ -179,6 +179,7 @@ void InboundCall::Cancel(const absl::Status& reason, bool tell_client) {
   {
     std::lock_guard lock(mu_);
     if (ended_.exchange(true, std::memory_order_acq_rel)) return;
+    cancelled_.store(true, std::memory_order_release);
     cancel_reason_ = reason;
     observer = std::move(observer_);
     timer = std::move(deadline_timer_);

@@ -89,6 +89,9 @@ class InboundCall : public std::enable_shared_from_this<InboundCall> {
   void Abort(const absl::Status& status);
 
   bool ended() const { return ended_.load(std::memory_order_acquire); }
+  // True once the call was cancelled (not when it finished normally). Set
+  // before blocked readers wake.
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   // Why the call was cancelled (OK if it was not).
   absl::Status cancel_reason() const;
 
@@ -115,6 +118,7 @@ class InboundCall : public std::enable_shared_from_this<InboundCall> {
   MessageAssembler assembler_;  // loop thread only
 
   std::atomic<bool> ended_{false};
+  std::atomic<bool> cancelled_{false};
   mutable std::mutex mu_;
   std::condition_variable readable_;
   std::shared_ptr<Observer> observer_;

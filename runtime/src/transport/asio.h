@@ -4,6 +4,8 @@
 #define FERRY_SRC_TRANSPORT_ASIO_H_
 
 // Boost 1.74's Asio uses std::exchange without including <utility>.
+#include <utility>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +13,6 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <utility>
 
 namespace ferry::internal {
 namespace asio = boost::asio;

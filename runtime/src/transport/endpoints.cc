@@ -8,12 +8,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/socket_base.hpp>
 #include <future>
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/socket_base.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"

@@ -6,13 +6,14 @@
 #define FERRY_IMPL_ASYNC_H_
 
 // Boost 1.74's Asio uses std::exchange without including <utility>.
+#include <utility>
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/prefer.hpp>
-#include <utility>
 
 #include "absl/functional/any_invocable.h"
 
