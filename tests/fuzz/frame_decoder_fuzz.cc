@@ -24,15 +24,15 @@ using ferry::internal::SessionOptions;
 namespace wire = ferry::internal::wire;
 
 void Interpret(const wire::Frame& frame, Chain&& payload,
-               std::map<uint32_t, MessageAssembler>& assemblers) {
+               std::map<uint32_t, MessageAssembler>& assemblers,
+               std::map<uint32_t, ferry::internal::ReceiveWindow>& windows) {
   SessionOptions options;
   options.max_receive_message_size = 1 << 20;
   std::string storage;
   switch (frame.header.type) {
     case wire::FrameType::kSettings: {
-      uint32_t frame_payload = wire::kDefaultMaxFramePayload;
-      (void)ferry::internal::ApplyPeerSettings(payload, options,
-                                               &frame_payload);
+      ferry::internal::PeerSettings settings;
+      (void)ferry::internal::ParsePeerSettings(payload, &settings);
       break;
     }
     case wire::FrameType::kHeaders: {
@@ -58,6 +58,15 @@ void Interpret(const wire::Frame& frame, Chain&& payload,
       break;
     }
     case wire::FrameType::kMessage: {
+      int64_t credit = 0;
+      auto window = windows.try_emplace(frame.header.call_id, 1 << 20).first;
+      if (!window->second.OnReceived(
+              frame.header.length,
+              (frame.header.flags & wire::kFlagBegin) ? frame.header.aux : -1,
+              &credit)) {
+        windows.erase(window);
+        break;
+      }
       Chain message;
       absl::Status error;
       MessageAssembler& assembler = assemblers[frame.header.call_id];
@@ -65,6 +74,7 @@ void Interpret(const wire::Frame& frame, Chain&& payload,
                         options.max_receive_message_size, &message,
                         &error) == MessageAssembler::Result::kComplete) {
         google::protobuf::FileDescriptorProto parsed;
+        window->second.OnConsumed(message.size());
         (void)wire::ParseMessage(std::move(message), parsed);
       } else if (!error.ok()) {
         assemblers.erase(frame.header.call_id);
@@ -88,6 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ChunkPool& pool = ChunkPool::ForSize(4096);
   wire::FrameDecoder decoder(wire::kDefaultMaxFramePayload, expect_preface);
   std::map<uint32_t, MessageAssembler> assemblers;
+  std::map<uint32_t, ferry::internal::ReceiveWindow> windows;
   for (size_t at = 0; at < size; at += piece) {
     Chain bytes;
     bytes.AppendCopyOf(
@@ -101,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (result == wire::FrameDecoder::Result::kError) return 0;
       if (result == wire::FrameDecoder::Result::kNeedMore) break;
       Chain payload = std::move(frame.payload);
-      Interpret(frame, std::move(payload), assemblers);
+      Interpret(frame, std::move(payload), assemblers, windows);
     }
     // Never more than one frame's worth is buffered.
     if (decoder.buffered_bytes() >

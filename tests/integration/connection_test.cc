@@ -118,6 +118,11 @@ class ConnectionTest : public ::testing::Test {
     server_ = accepted.get_future().get();
     client_->Start(client_frames_);
     server_->Start(server_frames_);
+    // These tests exercise the transport alone: no flow control.
+    for (const auto& c : {client_, server_}) {
+      c->SetPeerInitialCallWindow(wire::kMaxWindow);
+      c->AddSendWindow(0, wire::kMaxWindow);
+    }
   }
 
   void TearDown() override {

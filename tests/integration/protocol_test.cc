@@ -39,8 +39,9 @@ TEST(ProtocolDoc, AUnaryCallStartsWithTheBytesOfTheExample) {
   // The example of docs/protocol.md section 7, as the client writes it.
   const std::string expected =
       Hex("46 45 52 52 59 00 01 00"
-          "0c 00 00 00|01|00|00 00|00 00 00 00|00 00 00 00"
-          "01 00 00 00 01 00|04 00 00 00 00 04"
+          "18 00 00 00|01|00|00 00|00 00 00 00|00 00 00 00"
+          "01 00 00 00 01 00|04 00 00 00 00 04|02 00 00 00 10 00|03 00 00 00 "
+          "00 01"
           "21 00 00 00|02|00|00 00|01 00 00 00|00 00 00 00"
           "01|1c 00 00 00") +
       "/helloworld.Greeter/SayHello" +

@@ -390,7 +390,8 @@ TEST_P(UnaryTest, HostileMessageLengthIsResourceExhaustedBeforeBuffering) {
   std::optional<RawPeer::ReadFrame> reply;
   do {
     reply = peer.Read();
-  } while (reply && reply->header.type == FrameType::kSettings);
+  } while (reply && (reply->header.type == FrameType::kSettings ||
+                     reply->header.type == FrameType::kWindowUpdate));
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->header.type, FrameType::kTrailers);
   EXPECT_EQ(reply->header.aux,
@@ -414,7 +415,8 @@ TEST_P(UnaryTest, MalformedRequestIsInvalidArgument) {
   std::optional<RawPeer::ReadFrame> reply;
   do {
     reply = peer.Read();
-  } while (reply && reply->header.type == FrameType::kSettings);
+  } while (reply && (reply->header.type == FrameType::kSettings ||
+                     reply->header.type == FrameType::kWindowUpdate));
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->header.type, FrameType::kTrailers);
   EXPECT_EQ(reply->header.aux,

@@ -217,7 +217,10 @@ TEST(SerializeMessage, LargeMessagesAreFragmentedAndReassembled) {
                   .ok());
   const size_t size = blob.ByteSizeLong();
   const size_t fragments = (size + 65535) / 65536;
-  ASSERT_EQ(run.sizes.size(), fragments);
+  ASSERT_EQ(run.frames.size(), fragments);
+  for (const FrameInfo& info : run.frames) {
+    EXPECT_EQ(info.window_cost, info.size - kHeaderSize);
+  }
   FrameDecoder decoder(kDefaultMaxFramePayload, /*expect_preface=*/false);
   decoder.Feed(std::move(run.bytes));
   Frame frame;
@@ -246,7 +249,7 @@ TEST(SerializeMessage, EmptyMessageIsOneEmptyFrame) {
   ChunkWriter writer(Pool());
   ASSERT_TRUE(
       SerializeMessage(blob, 1, 65536, 0, kMaxMessageSize, writer, run).ok());
-  ASSERT_EQ(run.sizes.size(), 1u);
+  ASSERT_EQ(run.frames.size(), 1u);
   EXPECT_EQ(run.bytes.size(), kHeaderSize);
 }
 

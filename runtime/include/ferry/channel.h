@@ -52,6 +52,11 @@ struct ChannelOptions {
   uint32_t max_frame_payload = 64 * 1024;
   // Largest server metadata (keys plus values) accepted per call.
   size_t max_metadata_size = 16 * 1024;
+  // Flow control: response bytes a server may send on one call ahead of
+  // the client reading them, and bytes in flight on the connection; see
+  // ServerOptions.
+  uint32_t call_window = 1u << 20;
+  uint32_t connection_window = 16u << 20;
 };
 
 class Channel {

@@ -72,6 +72,12 @@ struct ServerOptions {
   uint32_t max_frame_payload = 64 * 1024;
   // Largest client metadata (keys plus values) accepted per call.
   size_t max_metadata_size = 16 * 1024;
+  // Flow control (see docs/semantics.md): request bytes a client may send
+  // on one call ahead of the handler reading them (at least the frame
+  // payload), and bytes in flight on one connection (at least 1 MiB). A
+  // message larger than the call window is always let through whole.
+  uint32_t call_window = 1u << 20;
+  uint32_t connection_window = 16u << 20;
 };
 
 // A snapshot of what a server is doing, for monitoring and tests.

@@ -16,14 +16,13 @@ ChannelCore::ChannelCore(std::string target, const ChannelOptions& options)
       pool_(ChunkPool::ForSize(options.chunk_size)),
       loops_(std::make_unique<EventLoopGroup>(std::max(1, options.io_threads),
                                               "ferry-client")) {
-  session_options_.max_frame_payload =
-      std::clamp(options.max_frame_payload, wire::kDefaultMaxFramePayload,
-                 wire::kMaxFramePayloadLimit);
-  session_options_.max_receive_message_size =
-      std::min<size_t>(options.max_receive_message_size, wire::kMaxMessageSize);
-  session_options_.max_send_message_size =
-      std::min<size_t>(options.max_send_message_size, wire::kMaxMessageSize);
+  session_options_.max_frame_payload = options.max_frame_payload;
+  session_options_.max_receive_message_size = options.max_receive_message_size;
+  session_options_.max_send_message_size = options.max_send_message_size;
   session_options_.max_metadata_size = options.max_metadata_size;
+  session_options_.call_window = options.call_window;
+  session_options_.connection_window = options.connection_window;
+  session_options_ = NormalizeOptions(session_options_);
 }
 
 ChannelCore::~ChannelCore() {

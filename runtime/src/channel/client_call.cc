@@ -358,6 +358,7 @@ class StreamCall final : public OutboundCall::Observer,
       bytes = std::move(inbox_.front());
       inbox_.pop_front();
     }
+    Consumed(bytes.size());
     return ParseOrFail(std::move(bytes), message);
   }
 
@@ -377,6 +378,7 @@ class StreamCall final : public OutboundCall::Observer,
         have = true;
       }
     }
+    if (have) Consumed(bytes.size());
     PostCompletion([self = shared_from_this(), message, have,
                     bytes = std::move(bytes),
                     done = std::move(done)]() mutable {
@@ -455,6 +457,7 @@ class StreamCall final : public OutboundCall::Observer,
       read = std::move(pending_read_);
       pending_read_ = PendingRead();
     }
+    Consumed(message.size());
     const bool ok = ParseOrFail(std::move(message), *read.message);
     std::move(read.done)(ok);
   }
@@ -495,6 +498,16 @@ class StreamCall final : public OutboundCall::Observer,
     bool last;
     absl::AnyInvocable<void(bool) &&> done;
   };
+
+  // The application took a message: flow-control credit for the server.
+  void Consumed(size_t size) {
+    std::shared_ptr<OutboundCall> call;
+    {
+      std::lock_guard lock(mu_);
+      call = call_;
+    }
+    if (call != nullptr) call->Consumed(size);
+  }
 
   std::shared_ptr<OutboundCall> WaitStarted() {
     std::unique_lock lock(mu_);

@@ -211,14 +211,13 @@ class ServerCallImpl final
 
 ServerImpl::ServerImpl(const ServerOptions& options)
     : options_(options), pool_(ChunkPool::ForSize(options.chunk_size)) {
-  session_options_.max_frame_payload =
-      std::clamp(options.max_frame_payload, wire::kDefaultMaxFramePayload,
-                 wire::kMaxFramePayloadLimit);
-  session_options_.max_receive_message_size =
-      std::min<size_t>(options.max_receive_message_size, wire::kMaxMessageSize);
-  session_options_.max_send_message_size =
-      std::min<size_t>(options.max_send_message_size, wire::kMaxMessageSize);
+  session_options_.max_frame_payload = options.max_frame_payload;
+  session_options_.max_receive_message_size = options.max_receive_message_size;
+  session_options_.max_send_message_size = options.max_send_message_size;
   session_options_.max_metadata_size = options.max_metadata_size;
+  session_options_.call_window = options.call_window;
+  session_options_.connection_window = options.connection_window;
+  session_options_ = NormalizeOptions(session_options_);
 }
 
 ServerImpl::~ServerImpl() {

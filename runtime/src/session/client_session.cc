@@ -14,7 +14,25 @@ namespace ferry::internal {
 
 OutboundCall::OutboundCall(std::shared_ptr<ClientSession> session, uint32_t id,
                            std::shared_ptr<Observer> observer)
-    : session_(std::move(session)), id_(id), observer_(std::move(observer)) {}
+    : session_(std::move(session)),
+      id_(id),
+      observer_(std::move(observer)),
+      receive_window_(session_->options_.call_window) {}
+
+void OutboundCall::Consumed(size_t size) {
+  int64_t credit;
+  {
+    std::lock_guard lock(mu_);
+    if (finished()) return;
+    credit = receive_window_.OnConsumed(size);
+  }
+  if (credit > 0) {
+    session_->connection_->Send(
+        0, WindowUpdateFrame(
+               id_, credit,
+               wire::ThreadOutboundWriter(session_->connection_->pool())));
+  }
+}
 
 const std::string& OutboundCall::peer() const { return session_->peer(); }
 
@@ -81,7 +99,12 @@ bool OutboundCall::Finish(const absl::Status& status, Metadata&& trailing,
     timer = std::move(deadline_timer_);
   }
   if (timer != nullptr) timer->Cancel();
-  if (tell_server) session_->SendCancel(id_, status);
+  if (tell_server) {
+    // Requests still waiting for a window are of no use to anyone now.
+    session_->connection_->DiscardStream(id_);
+    session_->SendCancel(id_, status);
+  }
+  session_->connection_->ReleaseStream(id_);
   session_->RemoveCall(id_);
   observer_->OnFinish(status, std::move(trailing));
   return true;
@@ -108,6 +131,29 @@ void OutboundCall::OnFrame(wire::Frame&& frame) {
       return;
     }
     case wire::FrameType::kMessage: {
+      int64_t credit = 0;
+      bool within_window;
+      {
+        std::lock_guard lock(mu_);
+        // No allowance for a message over the size limit: the assembler
+        // refuses it below.
+        const bool begins =
+            (frame.header.flags & wire::kFlagBegin) != 0 &&
+            frame.header.aux <= session_->options_.max_receive_message_size;
+        within_window = receive_window_.OnReceived(
+            frame.header.length, begins ? frame.header.aux : -1, &credit);
+      }
+      if (!within_window) {
+        session_->ProtocolError(absl::StrCat("the server exceeded call ", id_,
+                                             "'s flow-control window"));
+        return;
+      }
+      if (credit > 0) {
+        session_->connection_->Send(
+            0, WindowUpdateFrame(
+                   id_, credit,
+                   wire::ThreadOutboundWriter(session_->connection_->pool())));
+      }
       Chain message;
       absl::Status error;
       switch (assembler_.Add(frame.header, std::move(frame.payload),
@@ -152,7 +198,8 @@ ClientSession::ClientSession(std::shared_ptr<Connection> connection,
                              UnusableFn on_unusable)
     : connection_(std::move(connection)),
       options_(options),
-      on_unusable_(std::move(on_unusable)) {}
+      on_unusable_(std::move(on_unusable)),
+      receive_window_(options.connection_window) {}
 
 void ClientSession::Start() {
   connection_->Start(shared_from_this());
@@ -336,11 +383,12 @@ void ClientSession::OnFrame(wire::Frame&& frame) {
   if (header.call_id == 0) {
     switch (header.type) {
       case wire::FrameType::kSettings: {
-        uint32_t payload = send_frame_payload_.load();
-        absl::Status status =
-            ApplyPeerSettings(frame.payload, options_, &payload);
+        PeerSettings settings = peer_settings_;
+        absl::Status status = ParsePeerSettings(frame.payload, &settings);
         if (!status.ok()) return ProtocolError(std::string(status.message()));
-        send_frame_payload_.store(payload);
+        ApplyPeerSettings(settings, &peer_settings_, *connection_);
+        send_frame_payload_.store(
+            std::min(settings.max_frame_payload, options_.max_frame_payload));
         return;
       }
       case wire::FrameType::kPing: {
@@ -354,6 +402,7 @@ void ClientSession::OnFrame(wire::Frame&& frame) {
         return;
       }
       case wire::FrameType::kWindowUpdate:
+        connection_->AddSendWindow(0, header.aux);
         return;
       case wire::FrameType::kGoAway: {
         absl::Status said = DecodeStatusFields(
@@ -385,6 +434,22 @@ void ClientSession::OnFrame(wire::Frame&& frame) {
       default:
         return ProtocolError(absl::StrCat(wire::FrameTypeName(header.type),
                                           " frame without a call id"));
+    }
+  }
+  if (header.type == wire::FrameType::kWindowUpdate) {
+    connection_->AddSendWindow(header.call_id, header.aux);
+    return;
+  }
+  if (header.type == wire::FrameType::kMessage) {
+    int64_t credit = 0;
+    if (!receive_window_.OnReceived(header.length, &credit)) {
+      return ProtocolError(
+          "the server exceeded the connection's flow-control window");
+    }
+    if (credit > 0) {
+      connection_->Send(
+          0, WindowUpdateFrame(
+                 0, credit, wire::ThreadOutboundWriter(connection_->pool())));
     }
   }
   std::shared_ptr<OutboundCall> call;

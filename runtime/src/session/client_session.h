@@ -65,6 +65,9 @@ class OutboundCall : public std::enable_shared_from_this<OutboundCall> {
   void NotifyWhenWritable(absl::AnyInvocable<void() &&> ready);
   // Runs `fn` on the connection's loop thread.
   void Post(absl::AnyInvocable<void() &&> fn);
+  // The application consumed a response message of `size` bytes: credit
+  // goes back to the server so it may send more (flow control).
+  void Consumed(size_t size);
   const std::string& peer() const;
   // Ends the client's stream (no more messages).
   void HalfClose();
@@ -90,6 +93,7 @@ class OutboundCall : public std::enable_shared_from_this<OutboundCall> {
   MessageAssembler assembler_;  // loop thread only
   std::atomic<bool> finished_{false};
   std::mutex mu_;
+  ReceiveWindow receive_window_;           // guarded by mu_
   bool half_closed_ = false;               // guarded by mu_
   std::shared_ptr<Timer> deadline_timer_;  // guarded by mu_
 };
@@ -152,6 +156,8 @@ class ClientSession : public Connection::Handler,
   const SessionOptions options_;
   UnusableFn on_unusable_;  // loop thread only
   std::atomic<uint32_t> send_frame_payload_{wire::kDefaultMaxFramePayload};
+  PeerSettings peer_settings_;              // loop thread only
+  ConnectionReceiveWindow receive_window_;  // loop thread only
 
   mutable std::mutex mu_;
   absl::flat_hash_map<uint32_t, std::shared_ptr<OutboundCall>> calls_;

@@ -29,6 +29,9 @@ wire::FrameRun SettingsFrame(const SessionOptions& options,
   PutSetting(payload, wire::SettingId::kMaxMessageSize,
              static_cast<uint32_t>(std::min<size_t>(
                  options.max_receive_message_size, wire::kMaxMessageSize)));
+  PutSetting(payload, wire::SettingId::kInitialCallWindow, options.call_window);
+  PutSetting(payload, wire::SettingId::kConnectionWindow,
+             options.connection_window);
   wire::FrameRun run;
   wire::FrameHeader header;
   header.type = wire::FrameType::kSettings;
@@ -36,9 +39,26 @@ wire::FrameRun SettingsFrame(const SessionOptions& options,
   return run;
 }
 
-absl::Status ApplyPeerSettings(const Chain& payload,
-                               const SessionOptions& options,
-                               uint32_t* send_frame_payload) {
+SessionOptions NormalizeOptions(SessionOptions options) {
+  options.max_frame_payload =
+      std::clamp(options.max_frame_payload, wire::kDefaultMaxFramePayload,
+                 wire::kMaxFramePayloadLimit);
+  options.max_receive_message_size =
+      std::min<size_t>(options.max_receive_message_size, wire::kMaxMessageSize);
+  options.max_send_message_size =
+      std::min<size_t>(options.max_send_message_size, wire::kMaxMessageSize);
+  // A call's window must hold at least one frame the peer may send.
+  options.call_window =
+      std::clamp(options.call_window,
+                 std::max(wire::kDefaultCallWindow, options.max_frame_payload),
+                 wire::kMaxWindow);
+  options.connection_window =
+      std::clamp(options.connection_window, wire::kDefaultConnectionWindow,
+                 wire::kMaxWindow);
+  return options;
+}
+
+absl::Status ParsePeerSettings(const Chain& payload, PeerSettings* settings) {
   std::string storage;
   absl::string_view bytes = wire::FlattenSmall(payload, &storage);
   if (bytes.size() % 6 != 0) {
@@ -51,18 +71,96 @@ absl::Status ApplyPeerSettings(const Chain& payload,
     const uint32_t value =
         static_cast<uint32_t>(p[2]) | static_cast<uint32_t>(p[3]) << 8 |
         static_cast<uint32_t>(p[4]) << 16 | static_cast<uint32_t>(p[5]) << 24;
-    if (id == static_cast<uint16_t>(wire::SettingId::kMaxFramePayload)) {
-      if (value < wire::kDefaultMaxFramePayload ||
-          value > wire::kMaxFramePayloadLimit) {
-        return absl::InternalError(absl::StrFormat(
-            "peer's max frame payload %u is outside [%u, %u]", value,
-            wire::kDefaultMaxFramePayload, wire::kMaxFramePayloadLimit));
-      }
-      *send_frame_payload = std::min(value, options.max_frame_payload);
+    switch (static_cast<wire::SettingId>(id)) {
+      case wire::SettingId::kMaxFramePayload:
+        if (value < wire::kDefaultMaxFramePayload ||
+            value > wire::kMaxFramePayloadLimit) {
+          return absl::InternalError(absl::StrFormat(
+              "peer's max frame payload %u is outside [%u, %u]", value,
+              wire::kDefaultMaxFramePayload, wire::kMaxFramePayloadLimit));
+        }
+        settings->max_frame_payload = value;
+        break;
+      case wire::SettingId::kInitialCallWindow:
+        if (value < wire::kDefaultCallWindow || value > wire::kMaxWindow) {
+          return absl::InternalError(absl::StrFormat(
+              "peer's call window %u is outside [%u, %u]", value,
+              wire::kDefaultCallWindow, wire::kMaxWindow));
+        }
+        settings->call_window = value;
+        break;
+      case wire::SettingId::kConnectionWindow:
+        if (value < wire::kDefaultConnectionWindow ||
+            value > wire::kMaxWindow) {
+          return absl::InternalError(absl::StrFormat(
+              "peer's connection window %u is outside [%u, %u]", value,
+              wire::kDefaultConnectionWindow, wire::kMaxWindow));
+        }
+        settings->connection_window = value;
+        break;
+      default:
+        break;  // unknown settings are ignored, so later versions can add
     }
-    // Unknown settings are ignored, so later versions can add them.
   }
   return absl::OkStatus();
+}
+
+void ApplyPeerSettings(const PeerSettings& settings, PeerSettings* previous,
+                       Connection& connection) {
+  if (settings.call_window != previous->call_window) {
+    connection.SetPeerInitialCallWindow(settings.call_window);
+  }
+  if (settings.connection_window != previous->connection_window) {
+    connection.AddSendWindow(
+        0, static_cast<int64_t>(settings.connection_window) -
+               static_cast<int64_t>(previous->connection_window));
+  }
+  *previous = settings;
+}
+
+bool ReceiveWindow::OnReceived(uint32_t length, int64_t message_size,
+                               int64_t* credit) {
+  *credit = 0;
+  if (received_ + length > granted_) return false;
+  if (message_size >= 0 && received_ + message_size > granted_) {
+    // Let the whole message come, whatever the window.
+    *credit = received_ + message_size - granted_;
+    granted_ += *credit;
+  }
+  received_ += length;
+  return true;
+}
+
+int64_t ReceiveWindow::OnConsumed(uint64_t size) {
+  consumed_ += static_cast<int64_t>(size);
+  const int64_t target = consumed_ + window_;
+  const int64_t credit = target - granted_;
+  if (credit < std::max<int64_t>(1, window_ / 4)) return 0;
+  granted_ = target;
+  return credit;
+}
+
+bool ConnectionReceiveWindow::OnReceived(uint32_t length, int64_t* credit) {
+  *credit = 0;
+  received_ += length;
+  if (received_ > granted_) return false;
+  const int64_t pending = received_ + window_ - granted_;
+  if (pending >= std::max<int64_t>(1, window_ / 4)) {
+    *credit = pending;
+    granted_ += pending;
+  }
+  return true;
+}
+
+wire::FrameRun WindowUpdateFrame(uint32_t call_id, int64_t increment,
+                                 ChunkWriter& writer) {
+  wire::FrameRun run;
+  wire::FrameHeader header;
+  header.type = wire::FrameType::kWindowUpdate;
+  header.call_id = call_id;
+  header.aux = static_cast<uint32_t>(increment);
+  wire::AppendFrame(run, writer, header);
+  return run;
 }
 
 absl::Status SerializeForCall(Connection& connection,

@@ -32,16 +32,79 @@ struct SessionOptions {
   // serializes, and waits while more than this is queued for its call, so a
   // sender never holds a whole large message in frames.
   size_t max_queued_per_call = 4u << 20;
+  // Flow-control windows this side grants the peer, in message bytes: per
+  // call (unread messages) and per connection (bytes in flight).
+  uint32_t call_window = 1u << 20;
+  uint32_t connection_window = 16u << 20;
 };
+
+// The windows and limits a peer announced in SETTINGS.
+struct PeerSettings {
+  uint32_t max_frame_payload = wire::kDefaultMaxFramePayload;
+  uint32_t call_window = wire::kDefaultCallWindow;
+  uint32_t connection_window = wire::kDefaultConnectionWindow;
+};
+
+// Receive-side flow control of one call: what the peer may send, and when
+// to tell it it may send more. Credit comes back as the application reads
+// messages, so a slow reader holds back its sender; and when a message
+// begins that would not fit, the peer is allowed the rest of it at once, so
+// a message larger than the window can always complete.
+class ReceiveWindow {
+ public:
+  explicit ReceiveWindow(uint32_t window) : window_(window), granted_(window) {}
+
+  // A MESSAGE fragment arrived. `message_size` is the announced size of the
+  // message it begins, or -1. False when the peer sent more than it was
+  // allowed. `*credit` receives a WINDOW_UPDATE increment to send now (0:
+  // none).
+  bool OnReceived(uint32_t length, int64_t message_size, int64_t* credit);
+  // The application consumed a message of `size` bytes. Returns a
+  // WINDOW_UPDATE increment to send now; small credits wait until a quarter
+  // of the window has been consumed.
+  int64_t OnConsumed(uint64_t size);
+
+ private:
+  const int64_t window_;
+  int64_t granted_;       // total the peer may have sent
+  int64_t received_ = 0;  // total received
+  int64_t consumed_ = 0;  // total consumed by the application
+};
+
+// Receive-side flow control of a connection: credit goes back as frames are
+// received, in batches of a quarter of the window.
+class ConnectionReceiveWindow {
+ public:
+  explicit ConnectionReceiveWindow(uint32_t window)
+      : window_(window), granted_(window) {}
+  // False when the peer exceeded the window; `*credit` as above.
+  bool OnReceived(uint32_t length, int64_t* credit);
+
+ private:
+  const int64_t window_;
+  int64_t granted_;
+  int64_t received_ = 0;
+};
+
+// A WINDOW_UPDATE frame for `call_id` (0: the connection).
+wire::FrameRun WindowUpdateFrame(uint32_t call_id, int64_t increment,
+                                 ChunkWriter& writer);
+
+// Options as given, with windows and frame sizes brought within what the
+// protocol allows.
+SessionOptions NormalizeOptions(SessionOptions options);
 
 // Our SETTINGS frame.
 wire::FrameRun SettingsFrame(const SessionOptions& options,
                              ChunkWriter& writer);
-// Applies the peer's SETTINGS payload; sets `*send_frame_payload` to what
-// frames we send may carry.
-absl::Status ApplyPeerSettings(const Chain& payload,
-                               const SessionOptions& options,
-                               uint32_t* send_frame_payload);
+// Parses the peer's SETTINGS payload into `*settings` (fields it does not
+// mention keep their values). INTERNAL for a malformed payload or a value
+// out of range.
+absl::Status ParsePeerSettings(const Chain& payload, PeerSettings* settings);
+// Applies a peer's SETTINGS to `connection`'s send side; `*previous` holds
+// what was in force before (the defaults at first) and becomes `settings`.
+void ApplyPeerSettings(const PeerSettings& settings, PeerSettings* previous,
+                       Connection& connection);
 
 // Serializes `message` as MESSAGE frames for `call_id`, appended to `run`.
 // While serializing a large message it hands completed frames (with what

@@ -18,7 +18,22 @@ InboundCall::InboundCall(std::shared_ptr<ServerSession> session, uint32_t id,
       id_(id),
       method_(std::move(method)),
       client_metadata_(std::move(metadata)),
-      deadline_(deadline) {}
+      deadline_(deadline),
+      receive_window_(session_->options_.call_window) {}
+
+void InboundCall::ConsumedLocked(std::unique_lock<std::mutex>& lock,
+                                 size_t size) {
+  const int64_t credit = receive_window_.OnConsumed(size);
+  // No more messages come after the client's end of stream.
+  const bool send = credit > 0 && !end_of_stream_ && !ended();
+  lock.unlock();
+  if (send) {
+    session_->connection_->Send(
+        0, WindowUpdateFrame(
+               id_, credit,
+               wire::ThreadOutboundWriter(session_->connection_->pool())));
+  }
+}
 
 const std::string& InboundCall::peer() const { return session_->peer(); }
 
@@ -28,11 +43,12 @@ void InboundCall::SetObserver(std::shared_ptr<Observer> observer) {
 }
 
 InboundCall::ReadResult InboundCall::TryRead(Chain* message) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (!cancel_reason_.ok()) return ReadResult::kCancelled;
   if (!inbox_.empty()) {
     *message = std::move(inbox_.front());
     inbox_.pop_front();
+    ConsumedLocked(lock, message->size());
     return ReadResult::kMessage;
   }
   return end_of_stream_ ? ReadResult::kEndOfStream : ReadResult::kEmpty;
@@ -47,6 +63,7 @@ InboundCall::ReadResult InboundCall::WaitRead(Chain* message) {
   if (!inbox_.empty()) {
     *message = std::move(inbox_.front());
     inbox_.pop_front();
+    ConsumedLocked(lock, message->size());
     return ReadResult::kMessage;
   }
   return ReadResult::kEndOfStream;
@@ -154,6 +171,7 @@ bool InboundCall::Finish(const absl::Status& status,
   wire::AppendFrame(run, writer, header,
                     EncodeStatusFields(final_status, trailing));
   connection.Send(id_, std::move(run));
+  connection.ReleaseStream(id_);
   {
     std::lock_guard lock(mu_);
     observer_.reset();
@@ -186,6 +204,8 @@ void InboundCall::Cancel(const absl::Status& reason, bool tell_client) {
   }
   readable_.notify_all();
   if (timer != nullptr) timer->Cancel();
+  // Responses still waiting for a window are of no use to anyone now.
+  session_->connection_->DiscardStream(id_);
   if (tell_client) {
     wire::FrameRun run;
     wire::FrameHeader header;
@@ -197,11 +217,35 @@ void InboundCall::Cancel(const absl::Status& reason, bool tell_client) {
                       header, EncodeStatusFields(reason, nullptr));
     session_->connection_->Send(id_, std::move(run));
   }
+  session_->connection_->ReleaseStream(id_);
   session_->RemoveCall(id_);
   if (observer != nullptr) observer->OnCancelled(reason);
 }
 
 void InboundCall::OnMessageFrame(wire::Frame&& frame) {
+  int64_t credit = 0;
+  bool within_window;
+  {
+    std::lock_guard lock(mu_);
+    // No allowance for a message over the size limit: the assembler
+    // refuses it below.
+    const bool begins =
+        (frame.header.flags & wire::kFlagBegin) != 0 &&
+        frame.header.aux <= session_->options_.max_receive_message_size;
+    within_window = receive_window_.OnReceived(
+        frame.header.length, begins ? frame.header.aux : -1, &credit);
+  }
+  if (!within_window) {
+    session_->ProtocolError(absl::StrCat("the client exceeded call ", id_,
+                                         "'s flow-control window"));
+    return;
+  }
+  if (credit > 0) {
+    session_->connection_->Send(
+        0, WindowUpdateFrame(
+               id_, credit,
+               wire::ThreadOutboundWriter(session_->connection_->pool())));
+  }
   Chain message;
   absl::Status error;
   switch (assembler_.Add(frame.header, std::move(frame.payload),
@@ -245,7 +289,8 @@ ServerSession::ServerSession(std::shared_ptr<Connection> connection,
                              const SessionOptions& options, Delegate* delegate)
     : connection_(std::move(connection)),
       options_(options),
-      delegate_(delegate) {}
+      delegate_(delegate),
+      receive_window_(options.connection_window) {}
 
 void ServerSession::Start() {
   connection_->Start(shared_from_this());
@@ -428,11 +473,12 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
   if (header.call_id == 0) {
     switch (header.type) {
       case wire::FrameType::kSettings: {
-        uint32_t payload = send_frame_payload_.load();
-        absl::Status status =
-            ApplyPeerSettings(frame.payload, options_, &payload);
+        PeerSettings settings = peer_settings_;
+        absl::Status status = ParsePeerSettings(frame.payload, &settings);
         if (!status.ok()) return ProtocolError(std::string(status.message()));
-        send_frame_payload_.store(payload);
+        ApplyPeerSettings(settings, &peer_settings_, *connection_);
+        send_frame_payload_.store(
+            std::min(settings.max_frame_payload, options_.max_frame_payload));
         return;
       }
       case wire::FrameType::kPing: {
@@ -446,6 +492,8 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
         return;
       }
       case wire::FrameType::kWindowUpdate:
+        connection_->AddSendWindow(0, header.aux);
+        return;
       case wire::FrameType::kGoAway:
         return;  // a client going away just starts no more calls
       default:
@@ -453,8 +501,25 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
                                           " frame without a call id"));
     }
   }
-  if (header.type == wire::FrameType::kHeaders)
+  if (header.type == wire::FrameType::kHeaders) {
     return OnHeaders(std::move(frame));
+  }
+  if (header.type == wire::FrameType::kWindowUpdate) {
+    connection_->AddSendWindow(header.call_id, header.aux);
+    return;
+  }
+  if (header.type == wire::FrameType::kMessage) {
+    int64_t credit = 0;
+    if (!receive_window_.OnReceived(header.length, &credit)) {
+      return ProtocolError(
+          "the client exceeded the connection's flow-control window");
+    }
+    if (credit > 0) {
+      connection_->Send(
+          0, WindowUpdateFrame(
+                 0, credit, wire::ThreadOutboundWriter(connection_->pool())));
+    }
+  }
 
   std::shared_ptr<InboundCall> call;
   uint32_t last;
@@ -465,7 +530,14 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
     last = last_call_id_;
   }
   if (call == nullptr) {
-    if (header.call_id <= last) return;  // the call already ended
+    if (header.call_id <= last) {
+      // The call already ended here. If the client cancels it, responses
+      // still waiting for its window can go.
+      if (header.type == wire::FrameType::kCancel) {
+        connection_->DiscardStream(header.call_id);
+      }
+      return;
+    }
     return ProtocolError(absl::StrCat(wire::FrameTypeName(header.type),
                                       " frame for call ", header.call_id,
                                       ", which was never started"));
@@ -481,8 +553,6 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
       if (said.ok()) said = absl::CancelledError("cancelled by the client");
       return call->Cancel(said, /*tell_client=*/false);
     }
-    case wire::FrameType::kWindowUpdate:
-      return;
     default:
       return ProtocolError(absl::StrCat("unexpected ",
                                         wire::FrameTypeName(header.type),

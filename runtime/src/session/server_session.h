@@ -117,12 +117,17 @@ class InboundCall : public std::enable_shared_from_this<InboundCall> {
   const absl::Time deadline_;
   MessageAssembler assembler_;  // loop thread only
 
+  // Sends flow-control credit for a consumed message. Requires mu_ (held
+  // through `lock`, released here).
+  void ConsumedLocked(std::unique_lock<std::mutex>& lock, size_t size);
+
   std::atomic<bool> ended_{false};
   std::atomic<bool> cancelled_{false};
   mutable std::mutex mu_;
   std::condition_variable readable_;
   std::shared_ptr<Observer> observer_;
   std::deque<Chain> inbox_;
+  ReceiveWindow receive_window_;  // guarded by mu_
   bool end_of_stream_ = false;
   bool headers_sent_ = false;
   absl::Status cancel_reason_;
@@ -178,6 +183,8 @@ class ServerSession : public Connection::Handler,
   const SessionOptions options_;
   Delegate* const delegate_;
   std::atomic<uint32_t> send_frame_payload_{wire::kDefaultMaxFramePayload};
+  PeerSettings peer_settings_;              // loop thread only
+  ConnectionReceiveWindow receive_window_;  // loop thread only
 
   mutable std::mutex mu_;
   absl::flat_hash_map<uint32_t, std::shared_ptr<InboundCall>> calls_;

@@ -43,7 +43,8 @@ class SocketConnection final
         peer_(std::move(peer)),
         batch_bytes_(options.write_batch_bytes),
         reader_(*options.pool),
-        decoder_(options.max_frame_payload, /*expect_preface=*/true) {
+        decoder_(options.max_frame_payload, /*expect_preface=*/true),
+        sched_(wire::kDefaultCallWindow, wire::kDefaultConnectionWindow) {
     socket_.non_blocking(true);
   }
 
@@ -57,7 +58,7 @@ class SocketConnection final
     absl::Span<char> span = writer.Writable(wire::kPrefaceSize);
     std::memcpy(span.data(), wire::kPreface, wire::kPrefaceSize);
     writer.Commit(wire::kPrefaceSize, preface.bytes);
-    preface.sizes.push_back(wire::kPrefaceSize);
+    preface.frames.push_back(wire::FrameInfo{wire::kPrefaceSize, 0});
     Send(0, std::move(preface), /*flush=*/true);
     loop_.Post([self = shared_from_this()] { self->ReadSome(); });
   }
@@ -128,6 +129,42 @@ class SocketConnection final
       return closed_ || sched_.queued_bytes(stream_id) < limit;
     });
     --queue_waiters_;
+  }
+
+  void SetPeerInitialCallWindow(int64_t window) override {
+    std::unique_lock lock(mu_);
+    sched_.SetInitialCallWindow(window);
+    KickWriterLocked(lock);
+  }
+
+  void AddSendWindow(uint32_t stream_id, int64_t increment) override {
+    std::unique_lock lock(mu_);
+    if (stream_id == 0) {
+      sched_.AddConnectionWindow(increment);
+    } else {
+      sched_.AddCallWindow(stream_id, increment);
+    }
+    KickWriterLocked(lock);
+  }
+
+  int64_t send_window(uint32_t stream_id) const override {
+    std::lock_guard lock(mu_);
+    return stream_id == 0 ? sched_.connection_window()
+                          : sched_.call_window(stream_id);
+  }
+
+  void ReleaseStream(uint32_t stream_id) override {
+    std::lock_guard lock(mu_);
+    sched_.ReleaseStream(stream_id);
+  }
+
+  void DiscardStream(uint32_t stream_id) override {
+    std::unique_lock lock(mu_);
+    sched_.DiscardStream(stream_id);
+    if (queue_waiters_ > 0) queue_cv_.notify_all();
+    if (!queue_watchers_.empty()) {
+      RunWatchers(lock, TakeReadyWatchersLocked());
+    }
   }
 
   void NotifyWhenQueueBelow(uint32_t stream_id, size_t limit,
@@ -271,6 +308,14 @@ class SocketConnection final
   }
 
   // ---- writing (any thread; the one with writer_active_ set) ----
+
+  // Starts writing if frames became sendable and nobody writes. Requires
+  // mu_ (held through `lock`).
+  void KickWriterLocked(std::unique_lock<std::mutex>& lock) {
+    if (closed_ || writer_active_ || !sched_.has_sendable()) return;
+    writer_active_ = true;
+    WriteLoop(lock, loop_.InLoopThread());
+  }
 
   // Takes the watchers whose condition now holds. Requires mu_.
   std::vector<absl::AnyInvocable<void() &&>> TakeReadyWatchersLocked() {

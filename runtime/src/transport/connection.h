@@ -86,8 +86,19 @@ class Connection {
   virtual void PauseReading() = 0;
   virtual void ResumeReading() = 0;
 
-  // Bytes queued for `stream_id` and not yet handed to the kernel.
+  // Bytes queued for `stream_id` and not yet handed to the kernel (frames
+  // waiting for a flow-control window included).
   virtual size_t queued_bytes(uint32_t stream_id) const = 0;
+
+  // Sender-side flow control (see OutboundScheduler). Frames that a wider
+  // window lets go are written at once.
+  virtual void SetPeerInitialCallWindow(int64_t window) = 0;
+  virtual void AddSendWindow(uint32_t stream_id, int64_t increment) = 0;
+  virtual int64_t send_window(uint32_t stream_id) const = 0;
+  // The call ended on this side; its queued frames still go.
+  virtual void ReleaseStream(uint32_t stream_id) = 0;
+  // The call was cancelled: drop its frames not yet written.
+  virtual void DiscardStream(uint32_t stream_id) = 0;
   // Blocks until fewer than `limit` bytes are queued for `stream_id` or the
   // connection closes. Must not be called on the loop thread.
   virtual void WaitForQueueBelow(uint32_t stream_id, size_t limit) = 0;

@@ -41,6 +41,13 @@ inline constexpr size_t kHeaderSize = 16;
 // larger limit in SETTINGS.
 inline constexpr uint32_t kDefaultMaxFramePayload = 64 * 1024;
 inline constexpr uint32_t kMaxFramePayloadLimit = 16 * 1024 * 1024;
+// Flow-control windows every peer grants until it announces its own in
+// SETTINGS, in MESSAGE payload bytes; a peer never announces less.
+inline constexpr uint32_t kDefaultCallWindow = 64 * 1024;
+inline constexpr uint32_t kDefaultConnectionWindow = 1024 * 1024;
+// Windows are at most 2^31 - 1 bytes, as in HTTP/2.
+inline constexpr uint32_t kMaxWindow = 0x7fffffff;
+
 // The largest message Ferry sends or accepts: the largest protobuf 3.21 can
 // parse from a stream, 2^31 - 11 bytes (measured: a message of 2^31 - 10
 // bytes serializes but fails to parse). See docs/transport.md.

@@ -19,8 +19,8 @@ namespace ferry::internal::wire {
 
 void FrameRun::Append(FrameRun&& other) {
   bytes.Append(std::move(other.bytes));
-  sizes.insert(sizes.end(), other.sizes.begin(), other.sizes.end());
-  other.sizes.clear();
+  frames.insert(frames.end(), other.frames.begin(), other.frames.end());
+  other.frames.clear();
 }
 
 namespace {
@@ -104,7 +104,8 @@ class FramingOutputStream final
     }
     if (payload == remaining_) header.flags |= kFlagEnd | end_flags_;
     WriteHeader(writer_, header, run_.bytes);
-    run_.sizes.push_back(static_cast<uint32_t>(kHeaderSize) + payload);
+    run_.frames.push_back(
+        FrameInfo{static_cast<uint32_t>(kHeaderSize) + payload, payload});
     in_frame_ = payload;
   }
 
@@ -255,7 +256,9 @@ void AppendFrame(FrameRun& run, ChunkWriter& writer, FrameHeader header,
   header.length = static_cast<uint32_t>(payload.size());
   WriteHeader(writer, header, run.bytes);
   WriteBytes(writer, payload, run.bytes);
-  run.sizes.push_back(static_cast<uint32_t>(kHeaderSize + payload.size()));
+  run.frames.push_back(
+      FrameInfo{static_cast<uint32_t>(kHeaderSize + payload.size()),
+                header.type == FrameType::kMessage ? header.length : 0});
 }
 
 void AppendFrame(FrameRun& run, ChunkWriter& writer, FrameHeader header,
@@ -263,7 +266,9 @@ void AppendFrame(FrameRun& run, ChunkWriter& writer, FrameHeader header,
   header.length = static_cast<uint32_t>(payload.size());
   WriteHeader(writer, header, run.bytes);
   run.bytes.Append(std::move(payload));
-  run.sizes.push_back(static_cast<uint32_t>(kHeaderSize) + header.length);
+  run.frames.push_back(
+      FrameInfo{static_cast<uint32_t>(kHeaderSize) + header.length,
+                header.type == FrameType::kMessage ? header.length : 0});
 }
 
 ChunkWriter& ThreadOutboundWriter(ChunkPool& pool) {

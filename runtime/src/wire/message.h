@@ -24,14 +24,22 @@
 
 namespace ferry::internal::wire {
 
-// Complete frames laid out back to back in `bytes`; `sizes` holds each
-// frame's total size (header included), in order. The transport interleaves
-// runs of different calls frame by frame.
+// One frame of a FrameRun: its total size (header included) and what it
+// costs of the peer's flow-control windows (the payload of a MESSAGE frame,
+// 0 for every other frame).
+struct FrameInfo {
+  uint32_t size;
+  uint32_t window_cost;
+};
+
+// Complete frames laid out back to back in `bytes`; `frames` describes each,
+// in order. The transport interleaves runs of different calls frame by
+// frame.
 struct FrameRun {
   Chain bytes;
-  absl::InlinedVector<uint32_t, 4> sizes;
+  absl::InlinedVector<FrameInfo, 4> frames;
 
-  bool empty() const { return sizes.empty(); }
+  bool empty() const { return frames.empty(); }
   void Append(FrameRun&& other);
 };
 
