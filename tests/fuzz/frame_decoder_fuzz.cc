@@ -60,10 +60,11 @@ void Interpret(const wire::Frame& frame, Chain&& payload,
     case wire::FrameType::kMessage: {
       int64_t credit = 0;
       auto window = windows.try_emplace(frame.header.call_id, 1 << 20).first;
-      if (!window->second.OnReceived(
-              frame.header.length,
-              (frame.header.flags & wire::kFlagBegin) ? frame.header.aux : -1,
-              &credit)) {
+      if (!window->second.OnReceived(frame.header.length,
+                                     (frame.header.flags & wire::kFlagBegin)
+                                         ? int64_t{frame.header.aux}
+                                         : int64_t{-1},
+                                     &credit)) {
         windows.erase(window);
         break;
       }
@@ -74,7 +75,7 @@ void Interpret(const wire::Frame& frame, Chain&& payload,
                         options.max_receive_message_size, &message,
                         &error) == MessageAssembler::Result::kComplete) {
         google::protobuf::FileDescriptorProto parsed;
-        window->second.OnConsumed(message.size());
+        window->second.OnConsumed(message.size(), /*caught_up=*/true);
         (void)wire::ParseMessage(std::move(message), parsed);
       } else if (!error.ok()) {
         assemblers.erase(frame.header.call_id);

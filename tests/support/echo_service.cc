@@ -109,6 +109,7 @@ absl::Status EchoServiceImpl::Expand(ServerContext& context,
       SetStreamEnd(context);
       return absl::CancelledError("the client went away");
     }
+    expand_written_.fetch_add(1);
   }
   SetStreamEnd(context);
   if (request.fail_code() != 0) {

@@ -31,6 +31,8 @@ class EchoServiceImpl : public EchoService::Service {
 
   int calls() const { return calls_.load(); }
   int cancelled_calls() const { return cancelled_.load(); }
+  // Responses Expand has written so far, over all calls.
+  int64_t expand_written() const { return expand_written_.load(); }
   // Runs at the start of every Echo call, on the handler's thread.
   void set_hook(std::function<void(const EchoRequest&)> hook) {
     hook_ = std::move(hook);
@@ -39,6 +41,7 @@ class EchoServiceImpl : public EchoService::Service {
  private:
   std::atomic<int> calls_{0};
   std::atomic<int> cancelled_{0};
+  std::atomic<int64_t> expand_written_{0};
   mutable std::mutex end_mu_;
   std::string last_stream_end_;
   void SetStreamEnd(ServerContext& context);

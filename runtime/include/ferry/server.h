@@ -78,6 +78,11 @@ struct ServerOptions {
   // message larger than the call window is always let through whole.
   uint32_t call_window = 1u << 20;
   uint32_t connection_window = 16u << 20;
+  // Bytes of one call's response messages that may wait to be written (for
+  // the peer's window or the socket): Write() blocks, and an asynchronous
+  // write completes, only once the queue is below this. Also how much of a
+  // large message is held in frames while it is being serialized.
+  size_t send_queue_limit = 4u << 20;
 };
 
 // A snapshot of what a server is doing, for monitoring and tests.

@@ -22,6 +22,7 @@ ChannelCore::ChannelCore(std::string target, const ChannelOptions& options)
   session_options_.max_metadata_size = options.max_metadata_size;
   session_options_.call_window = options.call_window;
   session_options_.connection_window = options.connection_window;
+  session_options_.max_queued_per_call = options.send_queue_limit;
   session_options_ = NormalizeOptions(session_options_);
 }
 

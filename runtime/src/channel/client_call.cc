@@ -291,7 +291,7 @@ class StreamCall final : public OutboundCall::Observer,
       if (half_closed_ || ended_) return false;
       if (last) half_closed_ = true;
     }
-    return call->Send(message, last, /*may_block=*/true).ok();
+    return call->Send(message, last, /*may_block=*/true).ok() && !ended();
   }
 
   void StartWrite(const google::protobuf::MessageLite& message, bool last,
@@ -351,14 +351,16 @@ class StreamCall final : public OutboundCall::Observer,
 
   bool Read(google::protobuf::MessageLite& message) {
     Chain bytes;
+    bool caught_up;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return !inbox_.empty() || ended_; });
       if (inbox_.empty()) return false;
       bytes = std::move(inbox_.front());
       inbox_.pop_front();
+      caught_up = inbox_.empty();
     }
-    Consumed(bytes.size());
+    Consumed(bytes.size(), caught_up);
     return ParseOrFail(std::move(bytes), message);
   }
 
@@ -366,6 +368,7 @@ class StreamCall final : public OutboundCall::Observer,
                  absl::AnyInvocable<void(bool) &&> done) {
     Chain bytes;
     bool have = false;
+    bool caught_up = false;
     {
       std::lock_guard lock(mu_);
       if (inbox_.empty() && !ended_) {
@@ -376,9 +379,10 @@ class StreamCall final : public OutboundCall::Observer,
         bytes = std::move(inbox_.front());
         inbox_.pop_front();
         have = true;
+        caught_up = inbox_.empty();
       }
     }
-    if (have) Consumed(bytes.size());
+    if (have) Consumed(bytes.size(), caught_up);
     PostCompletion([self = shared_from_this(), message, have,
                     bytes = std::move(bytes),
                     done = std::move(done)]() mutable {
@@ -457,7 +461,8 @@ class StreamCall final : public OutboundCall::Observer,
       read = std::move(pending_read_);
       pending_read_ = PendingRead();
     }
-    Consumed(message.size());
+    // A pending read means the reader had caught up.
+    Consumed(message.size(), /*caught_up=*/true);
     const bool ok = ParseOrFail(std::move(message), *read.message);
     std::move(read.done)(ok);
   }
@@ -500,13 +505,13 @@ class StreamCall final : public OutboundCall::Observer,
   };
 
   // The application took a message: flow-control credit for the server.
-  void Consumed(size_t size) {
+  void Consumed(size_t size, bool caught_up) {
     std::shared_ptr<OutboundCall> call;
     {
       std::lock_guard lock(mu_);
       call = call_;
     }
-    if (call != nullptr) call->Consumed(size);
+    if (call != nullptr) call->Consumed(size, caught_up);
   }
 
   std::shared_ptr<OutboundCall> WaitStarted() {

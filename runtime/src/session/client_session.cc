@@ -19,12 +19,12 @@ OutboundCall::OutboundCall(std::shared_ptr<ClientSession> session, uint32_t id,
       observer_(std::move(observer)),
       receive_window_(session_->options_.call_window) {}
 
-void OutboundCall::Consumed(size_t size) {
+void OutboundCall::Consumed(size_t size, bool caught_up) {
   int64_t credit;
   {
     std::lock_guard lock(mu_);
     if (finished()) return;
-    credit = receive_window_.OnConsumed(size);
+    credit = receive_window_.OnConsumed(size, caught_up);
   }
   if (credit > 0) {
     session_->connection_->Send(
@@ -141,7 +141,8 @@ void OutboundCall::OnFrame(wire::Frame&& frame) {
             (frame.header.flags & wire::kFlagBegin) != 0 &&
             frame.header.aux <= session_->options_.max_receive_message_size;
         within_window = receive_window_.OnReceived(
-            frame.header.length, begins ? frame.header.aux : -1, &credit);
+            frame.header.length,
+            begins ? int64_t{frame.header.aux} : int64_t{-1}, &credit);
       }
       if (!within_window) {
         session_->ProtocolError(absl::StrCat("the server exceeded call ", id_,
@@ -338,6 +339,11 @@ absl::Status ClientSession::SendMessage(
                        call_id, message, end_flags, run, &sent_any, may_block);
   if (!status.ok()) return status;
   connection_->Send(call_id, std::move(run));
+  // A blocking writer waits for room (the peer's window, the socket), so
+  // its call never has more than the limit queued.
+  if (may_block && !connection_->loop().InLoopThread()) {
+    connection_->WaitForQueueBelow(call_id, options_.max_queued_per_call);
+  }
   return absl::OkStatus();
 }
 

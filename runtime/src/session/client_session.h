@@ -65,9 +65,10 @@ class OutboundCall : public std::enable_shared_from_this<OutboundCall> {
   void NotifyWhenWritable(absl::AnyInvocable<void() &&> ready);
   // Runs `fn` on the connection's loop thread.
   void Post(absl::AnyInvocable<void() &&> fn);
-  // The application consumed a response message of `size` bytes: credit
-  // goes back to the server so it may send more (flow control).
-  void Consumed(size_t size);
+  // The application consumed a response message of `size` bytes
+  // (`caught_up`: none other is waiting): credit goes back to the server so
+  // it may send more (flow control).
+  void Consumed(size_t size, bool caught_up);
   const std::string& peer() const;
   // Ends the client's stream (no more messages).
   void HalfClose();

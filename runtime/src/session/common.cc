@@ -55,6 +55,10 @@ SessionOptions NormalizeOptions(SessionOptions options) {
   options.connection_window =
       std::clamp(options.connection_window, wire::kDefaultConnectionWindow,
                  wire::kMaxWindow);
+  // Serialization hands over frames every half of this, so it must hold a
+  // few frames.
+  options.max_queued_per_call = std::max<size_t>(
+      options.max_queued_per_call, 4 * size_t{options.max_frame_payload});
   return options;
 }
 
@@ -122,8 +126,8 @@ bool ReceiveWindow::OnReceived(uint32_t length, int64_t message_size,
                                int64_t* credit) {
   *credit = 0;
   if (received_ + length > granted_) return false;
-  if (message_size >= 0 && received_ + message_size > granted_) {
-    // Let the whole message come, whatever the window.
+  if (message_size > window_ && received_ + message_size > granted_) {
+    // A message the window could never hold: let all of it come.
     *credit = received_ + message_size - granted_;
     granted_ += *credit;
   }
@@ -131,11 +135,12 @@ bool ReceiveWindow::OnReceived(uint32_t length, int64_t message_size,
   return true;
 }
 
-int64_t ReceiveWindow::OnConsumed(uint64_t size) {
+int64_t ReceiveWindow::OnConsumed(uint64_t size, bool caught_up) {
   consumed_ += static_cast<int64_t>(size);
   const int64_t target = consumed_ + window_;
   const int64_t credit = target - granted_;
-  if (credit < std::max<int64_t>(1, window_ / 4)) return 0;
+  if (credit <= 0) return 0;
+  if (credit < window_ / 4 && !caught_up) return 0;
   granted_ = target;
   return credit;
 }

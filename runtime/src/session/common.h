@@ -47,9 +47,11 @@ struct PeerSettings {
 
 // Receive-side flow control of one call: what the peer may send, and when
 // to tell it it may send more. Credit comes back as the application reads
-// messages, so a slow reader holds back its sender; and when a message
-// begins that would not fit, the peer is allowed the rest of it at once, so
-// a message larger than the window can always complete.
+// messages, so a slow reader holds back its sender. A message larger than
+// the whole window is allowed through at once when it begins (it could
+// never fit otherwise); a smaller one completes as the reader consumes, and
+// no credit is held back once the reader has caught up, so it cannot get
+// stuck half-way either.
 class ReceiveWindow {
  public:
   explicit ReceiveWindow(uint32_t window) : window_(window), granted_(window) {}
@@ -59,10 +61,11 @@ class ReceiveWindow {
   // allowed. `*credit` receives a WINDOW_UPDATE increment to send now (0:
   // none).
   bool OnReceived(uint32_t length, int64_t message_size, int64_t* credit);
-  // The application consumed a message of `size` bytes. Returns a
-  // WINDOW_UPDATE increment to send now; small credits wait until a quarter
-  // of the window has been consumed.
-  int64_t OnConsumed(uint64_t size);
+  // The application consumed a message of `size` bytes; `caught_up`: it has
+  // no other message waiting. Returns a WINDOW_UPDATE increment to send now;
+  // small credits wait until a quarter of the window has been consumed,
+  // unless the reader caught up.
+  int64_t OnConsumed(uint64_t size, bool caught_up);
 
  private:
   const int64_t window_;

@@ -23,7 +23,8 @@ InboundCall::InboundCall(std::shared_ptr<ServerSession> session, uint32_t id,
 
 void InboundCall::ConsumedLocked(std::unique_lock<std::mutex>& lock,
                                  size_t size) {
-  const int64_t credit = receive_window_.OnConsumed(size);
+  const int64_t credit =
+      receive_window_.OnConsumed(size, /*caught_up=*/inbox_.empty());
   // No more messages come after the client's end of stream.
   const bool send = credit > 0 && !end_of_stream_ && !ended();
   lock.unlock();
@@ -130,6 +131,12 @@ absl::Status InboundCall::SendMessage(
       0, run, &sent_any, /*may_block=*/true);
   if (!status.ok()) return status;
   connection.Send(id_, std::move(run));
+  // The writer waits for room (the client's window, the socket), so the
+  // call never has more than the limit queued.
+  if (!connection.loop().InLoopThread()) {
+    connection.WaitForQueueBelow(id_, session.options_.max_queued_per_call);
+  }
+  if (ended() && cancelled()) return cancel_reason();
   return absl::OkStatus();
 }
 
@@ -233,7 +240,8 @@ void InboundCall::OnMessageFrame(wire::Frame&& frame) {
         (frame.header.flags & wire::kFlagBegin) != 0 &&
         frame.header.aux <= session_->options_.max_receive_message_size;
     within_window = receive_window_.OnReceived(
-        frame.header.length, begins ? frame.header.aux : -1, &credit);
+        frame.header.length, begins ? int64_t{frame.header.aux} : int64_t{-1},
+        &credit);
   }
   if (!within_window) {
     session_->ProtocolError(absl::StrCat("the client exceeded call ", id_,
