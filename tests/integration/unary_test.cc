@@ -323,13 +323,20 @@ TEST_P(UnaryTest, BadTargetIsInvalidArgument) {
 
 TEST_P(UnaryTest, ChannelReconnectsAfterTheServerRestarts) {
   StartServer();
-  auto stub = EchoService::NewStub(CreateChannel(Target()));
+  ChannelOptions options;
+  options.initial_backoff = absl::Milliseconds(50);
+  auto stub = EchoService::NewStub(CreateChannel(Target(), options));
   ASSERT_TRUE(stub->Echo(EchoRequest()).ok());
   server_->Shutdown();
   server_.reset();
-  EXPECT_FALSE(stub->Echo(EchoRequest()).ok());
+  // The server is gone: a fail-fast call fails at once.
+  EXPECT_EQ(stub->Echo(EchoRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
   StartServer({}, /*same_address=*/true);
-  absl::StatusOr<EchoResponse> reply = stub->Echo(EchoRequest());
+  // A wait-for-ready call rides out the backoff and gets through.
+  absl::StatusOr<EchoResponse> reply = stub->Echo(
+      EchoRequest(),
+      CallOptions().set_wait_for_ready(true).set_timeout(absl::Seconds(10)));
   EXPECT_TRUE(reply.ok()) << reply.status();
 }
 

@@ -1,17 +1,31 @@
-// Channel: a client's handle to a server address.
+// Channel: a client's handle to a server, or to several servers that serve
+// the same thing.
 //
 //   std::shared_ptr<ferry::Channel> channel =
 //       ferry::CreateChannel("127.0.0.1:50051");
 //   auto stub = helloworld::Greeter::NewStub(channel);
 //   absl::StatusOr<helloworld::HelloReply> reply = stub->SayHello(request);
 //
-// A channel connects lazily, on its first call, and multiplexes all calls
-// over one connection. If the connection is lost, calls on it end with
-// UNAVAILABLE and the next call connects again. A channel owns one I/O
-// thread (`io_threads`); responses are parsed on the calling thread.
+// The target is one address ("host:port", "[v6]:port", "unix:/path") or
+// several separated by commas. Host names are resolved when the channel
+// first connects, and every address they resolve to counts. The channel
+// connects lazily, on its first call, to every address, keeps one
+// connection per address, multiplexes calls over them and spreads them
+// round-robin.
 //
-// A target that cannot be parsed does not fail here: every call on the
-// channel then ends with INVALID_ARGUMENT saying why.
+// A lost connection fails the calls on it with UNAVAILABLE and is made
+// again when needed; a connection attempt that fails is retried after an
+// exponential backoff with jitter (ChannelOptions). While no connection is
+// ready, a call waits for one if an attempt is in progress and fails with
+// UNAVAILABLE otherwise, unless CallOptions::set_wait_for_ready(true) lets
+// it wait until its deadline. Keepalive pings detect a peer that vanished
+// without closing the connection, and an idle timeout closes connections
+// that carried no call for a while.
+//
+// A channel owns `io_threads` I/O threads; responses of blocking calls are
+// parsed on the calling thread. A target that cannot be parsed does not
+// fail here: every call on the channel then ends with INVALID_ARGUMENT
+// saying why.
 //
 // Thread-safety: thread-safe; share one channel among all threads that talk
 // to the same server. Destroying the channel cancels the calls still in
@@ -37,10 +51,25 @@ class ChannelAccess;
 }  // namespace impl
 
 struct ChannelOptions {
-  // Event loop threads for the channel's connection.
+  // Event loop threads for the channel's connections.
   int io_threads = 1;
-  // How long establishing a connection may take.
+  // How long one connection attempt may take.
   absl::Duration connect_timeout = absl::Seconds(20);
+  // Reconnection after a failed attempt: the first retry waits
+  // `initial_backoff`, each next one `backoff_multiplier` times longer, at
+  // most `max_backoff`, each randomized by +-`backoff_jitter` (a fraction).
+  absl::Duration initial_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Seconds(120);
+  double backoff_multiplier = 1.6;
+  double backoff_jitter = 0.2;
+  // After this long without receiving anything, send a PING; if no answer
+  // comes within `keepalive_timeout`, close the connection (its calls end
+  // with UNAVAILABLE). absl::InfiniteDuration() disables keepalive.
+  absl::Duration keepalive_time = absl::InfiniteDuration();
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Close a connection that carried no call for this long; the next call
+  // connects again. absl::InfiniteDuration() keeps connections open.
+  absl::Duration idle_timeout = absl::Minutes(30);
   // Size of the chunks messages are received into and sent from.
   size_t chunk_size = 128 * 1024;
   // Largest response message accepted; larger ones end the call with

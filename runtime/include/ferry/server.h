@@ -78,6 +78,11 @@ struct ServerOptions {
   // message larger than the call window is always let through whole.
   uint32_t call_window = 1u << 20;
   uint32_t connection_window = 16u << 20;
+  // After this long without receiving anything from a client, send it a
+  // PING; without an answer within `keepalive_timeout`, close the
+  // connection and cancel its calls. absl::InfiniteDuration() disables it.
+  absl::Duration keepalive_time = absl::Hours(2);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
   // Bytes of one call's response messages that may wait to be written (for
   // the peer's window or the socket): Write() blocks, and an asynchronous
   // write completes, only once the queue is below this. Also how much of a

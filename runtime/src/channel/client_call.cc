@@ -615,8 +615,10 @@ class ClientCallCoreImpl final : public impl::ClientCallCore {
 // channel is connected, otherwise once it is (with copies of `options`
 // made by the caller), or `fail(status)` if it cannot connect.
 template <typename Start, typename Fail>
-void WithSession(ChannelCore& core, Start start, Fail fail) {
+void WithSession(ChannelCore& core, const CallOptions& options, Start start,
+                 Fail fail) {
   core.GetSession(
+      options.wait_for_ready(), options.deadline(),
       [start = std::move(start), fail = std::move(fail)](
           absl::StatusOr<std::shared_ptr<ClientSession>> session) mutable {
         if (!session.ok()) {
@@ -638,7 +640,7 @@ absl::Status BlockingUnaryCall(Channel& channel, const MethodDescriptor& method,
                                google::protobuf::MessageLite& response) {
   internal::ChannelCore& core = ChannelAccess::core(channel);
   absl::StatusOr<std::shared_ptr<internal::ClientSession>> session =
-      core.GetSessionBlocking();
+      core.GetSessionBlocking(options.wait_for_ready(), options.deadline());
   if (!session.ok()) return session.status();
   auto call =
       std::make_shared<internal::UnaryCall>(method, options.context(), nullptr);
@@ -653,7 +655,7 @@ void StartUnaryCall(
   internal::ChannelCore& core = ChannelAccess::core(channel);
   auto call = std::make_shared<internal::UnaryCall>(method, options.context(),
                                                     std::move(done));
-  if (std::shared_ptr<internal::ClientSession> session = core.ReadySession()) {
+  if (std::shared_ptr<internal::ClientSession> session = core.PickReady()) {
     call->Start(*session, options, request);
     return;
   }
@@ -662,7 +664,7 @@ void StartUnaryCall(
   std::shared_ptr<google::protobuf::MessageLite> copy(request.New());
   copy->CheckTypeAndMergeFrom(request);
   internal::WithSession(
-      core,
+      core, options,
       [call, copy, options](internal::ClientSession& session) {
         call->Start(session, options, *copy);
       },
@@ -674,7 +676,7 @@ std::unique_ptr<ClientCallCore> StartStreamingCall(
     const CallOptions& options, const google::protobuf::MessageLite* request) {
   internal::ChannelCore& core = ChannelAccess::core(channel);
   auto call = std::make_shared<internal::StreamCall>(method, options.context());
-  if (std::shared_ptr<internal::ClientSession> session = core.ReadySession()) {
+  if (std::shared_ptr<internal::ClientSession> session = core.PickReady()) {
     call->Start(*session, options, request);
   } else {
     std::shared_ptr<google::protobuf::MessageLite> copy;
@@ -683,7 +685,7 @@ std::unique_ptr<ClientCallCore> StartStreamingCall(
       copy->CheckTypeAndMergeFrom(*request);
     }
     internal::WithSession(
-        core,
+        core, options,
         [call, copy, options](internal::ClientSession& session) {
           call->Start(session, options, copy.get());
         },

@@ -218,6 +218,8 @@ ServerImpl::ServerImpl(const ServerOptions& options)
   session_options_.call_window = options.call_window;
   session_options_.connection_window = options.connection_window;
   session_options_.max_queued_per_call = options.send_queue_limit;
+  session_options_.keepalive_time = options.keepalive_time;
+  session_options_.keepalive_timeout = options.keepalive_timeout;
   session_options_ = NormalizeOptions(session_options_);
 }
 

@@ -203,10 +203,43 @@ ClientSession::ClientSession(std::shared_ptr<Connection> connection,
       receive_window_(options.connection_window) {}
 
 void ClientSession::Start() {
+  keepalive_ = std::make_shared<Keepalive>(connection_, options_.keepalive_time,
+                                           options_.keepalive_timeout);
   connection_->Start(shared_from_this());
   connection_->Send(
       0,
       SettingsFrame(options_, wire::ThreadOutboundWriter(connection_->pool())));
+  connection_->loop().Post([self = shared_from_this()] {
+    self->keepalive_->Start();
+    std::lock_guard lock(self->mu_);
+    self->ArmIdleTimerLocked(self->idle_since_ + self->options_.idle_timeout);
+  });
+}
+
+void ClientSession::ArmIdleTimerLocked(absl::Time at) {
+  if (options_.idle_timeout == absl::InfiniteDuration()) return;
+  std::weak_ptr<ClientSession> weak = shared_from_this();
+  idle_timer_ = connection_->loop().RunAt(at, [weak] {
+    if (auto self = weak.lock()) self->OnIdleTimer();
+  });
+}
+
+void ClientSession::OnIdleTimer() {
+  {
+    std::lock_guard lock(mu_);
+    idle_timer_.reset();
+    if (!accepting_ || !calls_.empty()) return;  // RemoveCall re-arms
+    const absl::Time due = idle_since_ + options_.idle_timeout;
+    if (absl::Now() < due) {
+      ArmIdleTimerLocked(due);
+      return;
+    }
+  }
+  const absl::Status reason = absl::UnavailableError(absl::StrCat(
+      "connection to ", connection_->peer(), " closed after ",
+      absl::FormatDuration(options_.idle_timeout), " without calls"));
+  BecomeUnusable(reason);
+  connection_->CloseAfterFlush(reason);
 }
 
 bool ClientSession::usable() const {
@@ -352,6 +385,12 @@ void ClientSession::RemoveCall(uint32_t id) {
   {
     std::lock_guard lock(mu_);
     calls_.erase(id);
+    if (calls_.empty()) {
+      idle_since_ = absl::Now();
+      if (idle_timer_ == nullptr && accepting_) {
+        ArmIdleTimerLocked(idle_since_ + options_.idle_timeout);
+      }
+    }
     // After GOAWAY the connection goes once its last call has ended.
     close = goaway_received_ && calls_.empty();
   }
@@ -380,6 +419,7 @@ void ClientSession::BecomeUnusable(const absl::Status& reason) {
 
 void ClientSession::OnFrame(wire::Frame&& frame) {
   const wire::FrameHeader& header = frame.header;
+  keepalive_->OnReceived();
   if (header.call_id != 0 && (header.type == wire::FrameType::kSettings ||
                               header.type == wire::FrameType::kPing ||
                               header.type == wire::FrameType::kGoAway)) {
@@ -398,7 +438,10 @@ void ClientSession::OnFrame(wire::Frame&& frame) {
         return;
       }
       case wire::FrameType::kPing: {
-        if (header.flags & wire::kFlagAck) return;
+        if (header.flags & wire::kFlagAck) {
+          keepalive_->OnPingAck(header.aux);
+          return;
+        }
         wire::FrameRun run;
         wire::FrameHeader ack = header;
         ack.flags = wire::kFlagAck;
@@ -479,6 +522,12 @@ void ClientSession::OnFrame(wire::Frame&& frame) {
 }
 
 void ClientSession::OnClose(const absl::Status& reason) {
+  if (keepalive_ != nullptr) keepalive_->Stop();
+  {
+    std::lock_guard lock(mu_);
+    if (idle_timer_ != nullptr) idle_timer_->Cancel();
+    idle_timer_.reset();
+  }
   BecomeUnusable(reason);
   std::vector<std::shared_ptr<OutboundCall>> calls;
   {

@@ -28,6 +28,7 @@
 #include "ferry/metadata.h"
 #include "google/protobuf/message_lite.h"
 #include "session/common.h"
+#include "session/keepalive.h"
 #include "transport/connection.h"
 
 namespace ferry::internal {
@@ -152,6 +153,10 @@ class ClientSession : public Connection::Handler,
   void RemoveCall(uint32_t id);
   void ProtocolError(const std::string& message);
   void BecomeUnusable(const absl::Status& reason);
+  // Idle timeout: closes the connection once it has carried no call for
+  // options_.idle_timeout.
+  void ArmIdleTimerLocked(absl::Time at);
+  void OnIdleTimer();
 
   const std::shared_ptr<Connection> connection_;
   const SessionOptions options_;
@@ -159,12 +164,15 @@ class ClientSession : public Connection::Handler,
   std::atomic<uint32_t> send_frame_payload_{wire::kDefaultMaxFramePayload};
   PeerSettings peer_settings_;              // loop thread only
   ConnectionReceiveWindow receive_window_;  // loop thread only
+  std::shared_ptr<Keepalive> keepalive_;    // set in Start()
 
   mutable std::mutex mu_;
   absl::flat_hash_map<uint32_t, std::shared_ptr<OutboundCall>> calls_;
   uint32_t next_id_ = 1;
   bool accepting_ = true;
   bool goaway_received_ = false;
+  absl::Time idle_since_ = absl::Now();
+  std::shared_ptr<Timer> idle_timer_;
   absl::Status unusable_reason_;
 };
 

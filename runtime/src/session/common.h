@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "buffer/chain.h"
 #include "ferry/metadata.h"
 #include "google/protobuf/message_lite.h"
@@ -36,6 +38,12 @@ struct SessionOptions {
   // call (unread messages) and per connection (bytes in flight).
   uint32_t call_window = 1u << 20;
   uint32_t connection_window = 16u << 20;
+  // Keepalive: after `keepalive_time` with nothing received, PING the peer
+  // and close the connection if no ACK arrives within `keepalive_timeout`.
+  absl::Duration keepalive_time = absl::InfiniteDuration();
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Client side: close the connection after this long without calls.
+  absl::Duration idle_timeout = absl::InfiniteDuration();
 };
 
 // The windows and limits a peer announced in SETTINGS.

@@ -301,7 +301,11 @@ ServerSession::ServerSession(std::shared_ptr<Connection> connection,
       receive_window_(options.connection_window) {}
 
 void ServerSession::Start() {
+  keepalive_ = std::make_shared<Keepalive>(connection_, options_.keepalive_time,
+                                           options_.keepalive_timeout);
   connection_->Start(shared_from_this());
+  connection_->loop().Post(
+      [self = shared_from_this()] { self->keepalive_->Start(); });
   connection_->Send(
       0,
       SettingsFrame(options_, wire::ThreadOutboundWriter(connection_->pool())));
@@ -472,6 +476,7 @@ void ServerSession::OnHeaders(wire::Frame&& frame) {
 
 void ServerSession::OnFrame(wire::Frame&& frame) {
   const wire::FrameHeader& header = frame.header;
+  keepalive_->OnReceived();
   if (header.call_id != 0 && (header.type == wire::FrameType::kSettings ||
                               header.type == wire::FrameType::kPing ||
                               header.type == wire::FrameType::kGoAway)) {
@@ -490,7 +495,10 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
         return;
       }
       case wire::FrameType::kPing: {
-        if (header.flags & wire::kFlagAck) return;
+        if (header.flags & wire::kFlagAck) {
+          keepalive_->OnPingAck(header.aux);
+          return;
+        }
         wire::FrameRun run;
         wire::FrameHeader ack = header;
         ack.flags = wire::kFlagAck;
@@ -569,6 +577,7 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
 }
 
 void ServerSession::OnClose(const absl::Status& reason) {
+  if (keepalive_ != nullptr) keepalive_->Stop();
   std::vector<std::shared_ptr<InboundCall>> calls;
   {
     std::lock_guard lock(mu_);

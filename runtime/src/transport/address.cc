@@ -1,8 +1,10 @@
 #include "transport/address.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace ferry::internal {
@@ -55,6 +57,17 @@ absl::StatusOr<Address> ParseAddress(absl::string_view text) {
   address.host = std::string(host);
   address.port = static_cast<uint16_t>(port_number);
   return address;
+}
+
+absl::StatusOr<std::vector<Address>> ParseAddressList(absl::string_view text) {
+  std::vector<Address> addresses;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    absl::StatusOr<Address> address =
+        ParseAddress(absl::StripAsciiWhitespace(part));
+    if (!address.ok()) return address.status();
+    addresses.push_back(*std::move(address));
+  }
+  return addresses;
 }
 
 }  // namespace ferry::internal

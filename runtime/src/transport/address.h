@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -30,6 +31,8 @@ struct Address {
 
 // Parses an address as described above; INVALID_ARGUMENT says what is wrong.
 absl::StatusOr<Address> ParseAddress(absl::string_view text);
+// Parses a comma-separated list of addresses (a channel target).
+absl::StatusOr<std::vector<Address>> ParseAddressList(absl::string_view text);
 
 }  // namespace ferry::internal
 

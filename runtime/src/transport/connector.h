@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -15,6 +16,13 @@ namespace ferry::internal {
 
 using ConnectFn =
     std::function<void(absl::StatusOr<std::shared_ptr<Connection>>)>;
+
+using ResolveFn = std::function<void(absl::StatusOr<std::vector<Address>>)>;
+
+// Resolves `address` to numeric addresses: every IPv4 and IPv6 address of a
+// TCP host name (literals resolve to themselves), or the Unix path itself.
+// `done` runs once, on `loop`.
+void Resolve(EventLoop& loop, const Address& address, ResolveFn done);
 
 // Resolves `address` and tries each resolved endpoint in turn until one
 // accepts, giving up at `deadline`. `done` runs once, on `loop`, with a

@@ -361,6 +361,46 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Create(
   return std::unique_ptr<Listener>(new Handle(std::move(listener)));
 }
 
+void Resolve(EventLoop& loop, const Address& address, ResolveFn done) {
+  if (address.kind == Address::Kind::kUnix) {
+    loop.Post([address, done = std::move(done)] {
+      done(std::vector<Address>{address});
+    });
+    return;
+  }
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(loop.io());
+  const std::string host =
+      address.host.empty() ? std::string("localhost") : address.host;
+  loop.Post([resolver, host, address, done = std::move(done)]() mutable {
+    resolver->async_resolve(host, std::to_string(address.port),
+                            asio::ip::tcp::resolver::numeric_service,
+                            [resolver, address, done = std::move(done)](
+                                const boost::system::error_code& ec,
+                                asio::ip::tcp::resolver::results_type results) {
+                              if (ec || results.empty()) {
+                                done(absl::UnavailableError(absl::StrCat(
+                                    "cannot resolve ", address.ToString(), ": ",
+                                    ec ? ec.message() : "no addresses")));
+                                return;
+                              }
+                              std::vector<Address> resolved;
+                              for (const auto& entry : results) {
+                                Address a;
+                                a.kind = Address::Kind::kTcp;
+                                a.host = entry.endpoint().address().to_string();
+                                a.port = entry.endpoint().port();
+                                bool seen = false;
+                                for (const Address& r : resolved) {
+                                  seen = seen ||
+                                         (r.host == a.host && r.port == a.port);
+                                }
+                                if (!seen) resolved.push_back(std::move(a));
+                              }
+                              done(std::move(resolved));
+                            });
+  });
+}
+
 void Connect(EventLoop& loop, const Address& address,
              const Connection::Options& options, absl::Time deadline,
              ConnectFn done) {
