@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -49,36 +48,6 @@ const char* KindName(Kind kind) {
   return "kUnary";
 }
 
-// The C++ names of everything generated for one service's methods. Names
-// derived from a method name (AsyncFoo, AsyncFooRaw) get trailing
-// underscores until they collide with no method and no other derived name.
-struct MethodNames {
-  std::string method;     // Foo
-  std::string async;      // AsyncFoo
-  std::string async_raw;  // AsyncFooRaw
-};
-
-std::vector<MethodNames> NamesFor(const ServiceDescriptor* service) {
-  std::set<std::string> used;
-  std::vector<MethodNames> names(static_cast<size_t>(service->method_count()));
-  for (int i = 0; i < service->method_count(); ++i) {
-    names[static_cast<size_t>(i)].method = MethodName(service->method(i));
-    used.insert(names[static_cast<size_t>(i)].method);
-  }
-  auto unique = [&used](std::string name) {
-    while (used.count(name) > 0) name += "_";
-    used.insert(name);
-    return name;
-  };
-  for (int i = 0; i < service->method_count(); ++i) {
-    if (KindOf(service->method(i)) != Kind::kUnary) continue;
-    const std::string& base = service->method(i)->name();
-    names[static_cast<size_t>(i)].async = unique("Async" + base);
-    names[static_cast<size_t>(i)].async_raw = unique("Async" + base + "Raw");
-  }
-  return names;
-}
-
 // Carries a proto comment over as // lines. The text is printed as a
 // variable's value, so nothing in it ($, */, templates) is interpreted.
 template <typename DescriptorT>
@@ -100,15 +69,16 @@ void PrintComment(Printer& p, const DescriptorT* descriptor) {
   }
 }
 
-Vars MethodVars(const ServiceDescriptor* service, int index,
-                const MethodNames& names) {
+Vars MethodVars(const ServiceDescriptor* service, const ServiceNames& names,
+                int index) {
   const MethodDescriptor* method = service->method(index);
+  const MethodNames& method_names = names.methods[static_cast<size_t>(index)];
   Vars vars;
-  vars["Service"] = ServiceClassName(service);
+  vars["Service"] = names.class_name;
   vars["full_name"] = service->full_name();
-  vars["Method"] = names.method;
-  vars["AsyncMethod"] = names.async;
-  vars["AsyncMethodRaw"] = names.async_raw;
+  vars["Method"] = method_names.method;
+  vars["AsyncMethod"] = method_names.async;
+  vars["AsyncMethodRaw"] = method_names.async_raw;
   vars["method_name"] = method->name();
   vars["Request"] = QualifiedClassName(method->input_type());
   vars["Response"] = QualifiedClassName(method->output_type());
@@ -157,10 +127,10 @@ void PrintClientMethod(Printer& p, const Vars& m, Kind kind,
   }
 }
 
-void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
-  const std::vector<MethodNames> names = NamesFor(service);
+void PrintHeaderService(Printer& p, const ServiceDescriptor* service,
+                        const ServiceNames& names) {
   Vars vars;
-  vars["Service"] = ServiceClassName(service);
+  vars["Service"] = names.class_name;
   vars["full_name"] = service->full_name();
   vars["count"] = absl::StrCat(service->method_count());
 
@@ -186,7 +156,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("virtual ~StubInterface() = default;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     p.Print("\n");
     PrintComment(p, method);
     PrintClientMethod(p, m, KindOf(method), /*in_interface=*/true);
@@ -234,7 +204,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("explicit Stub(::std::shared_ptr<::ferry::Channel> channel);\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     p.Print("\n");
     PrintComment(p, method);
     PrintClientMethod(p, m, KindOf(method), /*in_interface=*/false);
@@ -280,7 +250,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("Service();\n~Service() override;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     p.Print("\n");
     PrintComment(p, method);
     switch (KindOf(method)) {
@@ -321,10 +291,10 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
 
 // ---- source ----
 
-void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
-  const std::vector<MethodNames> names = NamesFor(service);
+void PrintSourceService(Printer& p, const ServiceDescriptor* service,
+                        const ServiceNames& names) {
   Vars vars;
-  vars["Service"] = ServiceClassName(service);
+  vars["Service"] = names.class_name;
   vars["full_name"] = service->full_name();
   vars["count"] = absl::StrCat(service->method_count());
 
@@ -334,7 +304,7 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    Vars m = MethodVars(service, names, i);
     m["full_method"] =
         absl::StrCat("/", service->full_name(), "/", method->name());
     m["kind"] = KindName(KindOf(method));
@@ -359,7 +329,7 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     switch (KindOf(method)) {
       case Kind::kUnary:
         p.Print(m,
@@ -444,7 +414,7 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    Vars m = MethodVars(service, names, i);
     switch (KindOf(method)) {
       case Kind::kUnary:
         m["Handler"] = "UnaryHandler";
@@ -469,7 +439,7 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    Vars m = MethodVars(service, names, i);
     switch (KindOf(method)) {
       case Kind::kUnary:
         m["params"] =
@@ -498,6 +468,8 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
             "}\n\n");
   }
 }
+
+// ---- files ----
 
 void OpenNamespace(Printer& p, const FileDescriptor* file) {
   const std::string ns = NamespaceOf(file);
@@ -530,6 +502,7 @@ bool FerryGenerator::Generate(
     return false;
   }
 
+  const std::vector<ServiceNames> names = NameServices(file);
   const std::string stem = StripProto(file->name());
   {
     std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
@@ -559,7 +532,7 @@ bool FerryGenerator::Generate(
         "pb_h", stem + ".pb.h");
     OpenNamespace(p, file);
     for (int s = 0; s < file->service_count(); ++s) {
-      PrintHeaderService(p, file->service(s));
+      PrintHeaderService(p, file->service(s), names[static_cast<size_t>(s)]);
     }
     CloseNamespace(p, file);
     p.Print("\n#endif  // $guard$\n", "guard", guard);
@@ -579,7 +552,7 @@ bool FerryGenerator::Generate(
         "ferry_h", stem + ".ferry.h");
     OpenNamespace(p, file);
     for (int s = 0; s < file->service_count(); ++s) {
-      PrintSourceService(p, file->service(s));
+      PrintSourceService(p, file->service(s), names[static_cast<size_t>(s)]);
     }
     CloseNamespace(p, file);
     if (p.failed()) {
