@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -48,23 +50,48 @@ const char* KindName(Kind kind) {
   return "kUnary";
 }
 
-// Carries a proto comment over as // lines. The text is printed as a
-// variable's value, so nothing in it ($, */, templates) is interpreted.
+// A proto comment as the lines of a // comment. The text is only ever
+// printed as a variable's value, so nothing in it ($, */, templates) is
+// interpreted. Two things could still let it escape the comment, and are
+// neutralized: a control character becomes a space (a lone CR ends a line
+// for C++ compilers), and a line that ends in a backslash or the trigraph
+// ??/ (after trailing whitespace is dropped) would splice the next line
+// into the comment, so it gets a marker appended.
+std::vector<std::string> CommentLines(absl::string_view text) {
+  std::vector<std::string> lines;
+  absl::ConsumeSuffix(&text, "\n");
+  if (text.empty()) return lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::string out(line);
+    for (char& c : out) {
+      const auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 && c != '\t') || byte == 0x7f) c = ' ';
+    }
+    while (!out.empty() &&
+           absl::ascii_isspace(static_cast<unsigned char>(out.back()))) {
+      out.pop_back();
+    }
+    if (absl::EndsWith(out, "\\") || absl::EndsWith(out, "?\?/")) {
+      out += "(backslash)";
+    }
+    lines.push_back(std::move(out));
+  }
+  return lines;
+}
+
+// Carries the leading and trailing comments of a service or method over.
 template <typename DescriptorT>
 void PrintComment(Printer& p, const DescriptorT* descriptor) {
   google::protobuf::SourceLocation location;
   if (!descriptor->GetSourceLocation(&location)) return;
-  absl::string_view text = location.leading_comments;
-  if (text.empty()) return;
-  absl::ConsumeSuffix(&text, "\n");
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::string out(line);
-    // A trailing backslash would splice the next line into the comment.
-    if (!out.empty() && out.back() == '\\') out += "(backslash)";
-    if (out.empty()) {
-      p.Print("//\n");
-    } else {
-      p.Print("//$line$\n", "line", out);
+  for (const std::string* text :
+       {&location.leading_comments, &location.trailing_comments}) {
+    for (const std::string& line : CommentLines(*text)) {
+      if (line.empty()) {
+        p.Print("//\n");
+      } else {
+        p.Print("//$line$\n", "line", line);
+      }
     }
   }
 }
@@ -93,7 +120,7 @@ Vars MethodVars(const ServiceDescriptor* service, const ServiceNames& names,
 // declarations; otherwise the Stub's overrides.
 void PrintClientMethod(Printer& p, const Vars& m, Kind kind,
                        bool in_interface) {
-  const std::string tail = in_interface ? " = 0;\n" : " override;\n";
+  const std::string tail = in_interface ? " = 0;" : " override;";
   const std::string virt = in_interface ? "virtual " : "";
   Vars v = m;
   v["virtual"] = virt;
@@ -103,26 +130,26 @@ void PrintClientMethod(Printer& p, const Vars& m, Kind kind,
       p.Print(v,
               "$deprecated$$virtual$::absl::StatusOr<$Response$> $Method$(\n"
               "    const $Request$& request,\n"
-              "    const ::ferry::CallOptions& options = {})$tail$");
+              "    const ::ferry::CallOptions& options = {})$tail$\n");
       break;
     case Kind::kServerStreaming:
       p.Print(v,
               "$deprecated$$virtual$::std::unique_ptr<"
               "::ferry::ClientReaderInterface<$Response$>>\n"
               "$Method$(const $Request$& request,\n"
-              "    const ::ferry::CallOptions& options = {})$tail$");
+              "    const ::ferry::CallOptions& options = {})$tail$\n");
       break;
     case Kind::kClientStreaming:
       p.Print(v,
               "$deprecated$$virtual$::std::unique_ptr<"
               "::ferry::ClientWriterInterface<$Request$, $Response$>>\n"
-              "$Method$(const ::ferry::CallOptions& options = {})$tail$");
+              "$Method$(const ::ferry::CallOptions& options = {})$tail$\n");
       break;
     case Kind::kBidi:
       p.Print(v,
               "$deprecated$$virtual$::std::unique_ptr<"
               "::ferry::ClientReaderWriterInterface<$Request$, $Response$>>\n"
-              "$Method$(const ::ferry::CallOptions& options = {})$tail$");
+              "$Method$(const ::ferry::CallOptions& options = {})$tail$\n");
       break;
   }
 }
