@@ -435,6 +435,16 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service,
     }
   }
 
+  // Registering a deprecated method takes its address, which is a use.
+  bool any_deprecated = false;
+  for (int i = 0; i < service->method_count(); ++i) {
+    any_deprecated |= service->method(i)->options().deprecated();
+  }
+  if (any_deprecated) {
+    p.Print(
+        "#pragma GCC diagnostic push\n"
+        "#pragma GCC diagnostic ignored \"-Wdeprecated-declarations\"\n");
+  }
   p.Print(vars,
           "$Service$::Service::Service() : ::ferry::Service(service_full_name) "
           "{\n");
@@ -462,7 +472,9 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service,
             "    method_descriptors[$index$], this, &Service::$Method$));\n");
   }
   p.Outdent();
-  p.Print(vars, "}\n\n$Service$::Service::~Service() = default;\n\n");
+  p.Print("}\n");
+  if (any_deprecated) p.Print("#pragma GCC diagnostic pop\n");
+  p.Print(vars, "\n$Service$::Service::~Service() = default;\n\n");
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
