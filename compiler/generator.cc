@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -508,6 +509,70 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service,
   }
 }
 
+// ---- mock header ----
+
+void PrintMockService(Printer& p, const ServiceDescriptor* service,
+                      const ServiceNames& names) {
+  const std::string ns = NamespaceOf(service->file());
+  Vars vars;
+  vars["Mock"] = names.mock_name;
+  vars["Service"] = names.class_name;
+  vars["QualifiedService"] =
+      ns.empty() ? absl::StrCat("::", names.class_name)
+                 : absl::StrCat("::", ns, "::", names.class_name);
+  p.Print(vars,
+          "// A GoogleMock implementation of $Service$::StubInterface, for\n"
+          "// testing code that calls the service without a server.\n"
+          "class $Mock$ : public $QualifiedService$::StubInterface {\n"
+          " public:\n");
+  p.Indent();
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* method = service->method(i);
+    const Vars m = MethodVars(service, names, i);
+    switch (KindOf(method)) {
+      case Kind::kUnary:
+        p.Print(m,
+                "MOCK_METHOD((::absl::StatusOr<$Response$>), $Method$,\n"
+                "    (const $Request$& request,\n"
+                "     const ::ferry::CallOptions& options),\n"
+                "    (override));\n"
+                "MOCK_METHOD(void, $AsyncMethodRaw$,\n"
+                "    (const $Request$& request,\n"
+                "     const ::ferry::CallOptions& options,\n"
+                "     (::absl::AnyInvocable<void(::absl::StatusOr<$Response$>) "
+                "&&>) done),\n"
+                "    (override));\n");
+        break;
+      case Kind::kServerStreaming:
+        p.Print(m,
+                "MOCK_METHOD((::std::unique_ptr<"
+                "::ferry::ClientReaderInterface<$Response$>>),\n"
+                "    $Method$,\n"
+                "    (const $Request$& request,\n"
+                "     const ::ferry::CallOptions& options),\n"
+                "    (override));\n");
+        break;
+      case Kind::kClientStreaming:
+        p.Print(m,
+                "MOCK_METHOD((::std::unique_ptr<"
+                "::ferry::ClientWriterInterface<$Request$, $Response$>>),\n"
+                "    $Method$, (const ::ferry::CallOptions& options), "
+                "(override));\n");
+        break;
+      case Kind::kBidi:
+        p.Print(m,
+                "MOCK_METHOD((::std::unique_ptr<"
+                "::ferry::ClientReaderWriterInterface<$Request$, "
+                "$Response$>>),\n"
+                "    $Method$, (const ::ferry::CallOptions& options), "
+                "(override));\n");
+        break;
+    }
+  }
+  p.Outdent();
+  p.Print("};\n\n");
+}
+
 // ---- files ----
 
 void OpenNamespace(Printer& p, const FileDescriptor* file) {
@@ -527,77 +592,150 @@ void PrintBanner(Printer& p, const FileDescriptor* file) {
       "file", file->name());
 }
 
-}  // namespace
+struct Options {
+  bool mocks = false;
+};
 
-bool FerryGenerator::Generate(
-    const FileDescriptor* file, const std::string& parameter,
-    google::protobuf::compiler::GeneratorContext* context,
-    std::string* error) const {
-  // Plugin options: comma-separated key=value pairs. None are known yet, so
-  // any option is a mistake worth reporting rather than ignoring.
+// Plugin options: comma-separated key=value pairs. Anything not understood
+// is an error rather than ignored, so a misspelt option is noticed.
+bool ParseOptions(const std::string& parameter, Options& options,
+                  std::string& error) {
+  std::set<std::string> seen;
   for (absl::string_view option :
        absl::StrSplit(parameter, ',', absl::SkipEmpty())) {
-    *error = absl::StrCat("protoc-gen-ferry: unknown option \"", option, "\"");
+    const std::pair<absl::string_view, absl::string_view> key_value =
+        absl::StrSplit(option, absl::MaxSplits('=', 1));
+    const std::string key(key_value.first);
+    if (key == "mocks" &&
+        (key_value.second == "true" || key_value.second == "false")) {
+      if (!seen.insert(key).second) {
+        error = absl::StrCat("protoc-gen-ferry: option \"", key,
+                             "\" given more than once");
+        return false;
+      }
+      options.mocks = key_value.second == "true";
+      continue;
+    }
+    error = absl::StrCat("protoc-gen-ferry: unknown option \"", option,
+                         "\" (known options: mocks=true, mocks=false)");
     return false;
   }
+  return true;
+}
 
-  const std::vector<ServiceNames> names = NameServices(file);
+using google::protobuf::compiler::GeneratorContext;
+
+bool GenerateHeader(const FileDescriptor* file,
+                    const std::vector<ServiceNames>& names,
+                    GeneratorContext* context, std::string& error) {
   const std::string stem = StripProto(file->name());
-  {
-    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
-        context->Open(stem + ".ferry.h"));
-    Printer p(out.get(), '$');
-    const std::string guard = IncludeGuard(file->name(), ".ferry.h");
-    PrintBanner(p, file);
-    p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
-    p.Print(
-        "#include <array>\n"
-        "#include <memory>\n"
-        "#include <utility>\n\n"
-        "#include \"absl/functional/any_invocable.h\"\n"
-        "#include \"absl/status/status.h\"\n"
-        "#include \"absl/status/statusor.h\"\n"
-        "#include \"absl/strings/string_view.h\"\n"
-        "#include \"ferry/call_options.h\"\n"
-        "#include \"ferry/channel.h\"\n"
-        "#include \"ferry/client_stream.h\"\n"
-        "#include \"ferry/impl/async.h\"\n"
-        "#include \"ferry/impl/client_call.h\"\n"
-        "#include \"ferry/impl/method.h\"\n"
-        "#include \"ferry/server_context.h\"\n"
-        "#include \"ferry/server_stream.h\"\n"
-        "#include \"ferry/service.h\"\n"
-        "#include \"$pb_h$\"\n\n",
-        "pb_h", stem + ".pb.h");
-    OpenNamespace(p, file);
-    for (int s = 0; s < file->service_count(); ++s) {
-      PrintHeaderService(p, file->service(s), names[static_cast<size_t>(s)]);
-    }
-    CloseNamespace(p, file);
-    p.Print("\n#endif  // $guard$\n", "guard", guard);
-    if (p.failed()) {
-      *error = "protoc-gen-ferry: failed writing " + stem + ".ferry.h";
-      return false;
-    }
+  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+      context->Open(stem + ".ferry.h"));
+  Printer p(out.get(), '$');
+  const std::string guard = IncludeGuard(file->name(), ".ferry.h");
+  PrintBanner(p, file);
+  p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
+  p.Print(
+      "#include <array>\n"
+      "#include <memory>\n"
+      "#include <utility>\n\n"
+      "#include \"absl/functional/any_invocable.h\"\n"
+      "#include \"absl/status/status.h\"\n"
+      "#include \"absl/status/statusor.h\"\n"
+      "#include \"absl/strings/string_view.h\"\n"
+      "#include \"ferry/call_options.h\"\n"
+      "#include \"ferry/channel.h\"\n"
+      "#include \"ferry/client_stream.h\"\n"
+      "#include \"ferry/impl/async.h\"\n"
+      "#include \"ferry/impl/client_call.h\"\n"
+      "#include \"ferry/impl/method.h\"\n"
+      "#include \"ferry/server_context.h\"\n"
+      "#include \"ferry/server_stream.h\"\n"
+      "#include \"ferry/service.h\"\n"
+      "#include \"$pb_h$\"\n\n",
+      "pb_h", stem + ".pb.h");
+  OpenNamespace(p, file);
+  for (int s = 0; s < file->service_count(); ++s) {
+    PrintHeaderService(p, file->service(s), names[static_cast<size_t>(s)]);
   }
-  {
-    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
-        context->Open(stem + ".ferry.cc"));
-    Printer p(out.get(), '$');
-    PrintBanner(p, file);
-    p.Print(
-        "#include \"$ferry_h$\"\n\n"
-        "#include \"ferry/impl/service.h\"\n\n",
-        "ferry_h", stem + ".ferry.h");
-    OpenNamespace(p, file);
-    for (int s = 0; s < file->service_count(); ++s) {
-      PrintSourceService(p, file->service(s), names[static_cast<size_t>(s)]);
-    }
-    CloseNamespace(p, file);
-    if (p.failed()) {
-      *error = "protoc-gen-ferry: failed writing " + stem + ".ferry.cc";
-      return false;
-    }
+  CloseNamespace(p, file);
+  p.Print("\n#endif  // $guard$\n", "guard", guard);
+  if (p.failed()) {
+    error = "protoc-gen-ferry: failed writing " + stem + ".ferry.h";
+    return false;
+  }
+  return true;
+}
+
+bool GenerateSource(const FileDescriptor* file,
+                    const std::vector<ServiceNames>& names,
+                    GeneratorContext* context, std::string& error) {
+  const std::string stem = StripProto(file->name());
+  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+      context->Open(stem + ".ferry.cc"));
+  Printer p(out.get(), '$');
+  PrintBanner(p, file);
+  p.Print(
+      "#include \"$ferry_h$\"\n\n"
+      "#include \"ferry/impl/service.h\"\n\n",
+      "ferry_h", stem + ".ferry.h");
+  OpenNamespace(p, file);
+  for (int s = 0; s < file->service_count(); ++s) {
+    PrintSourceService(p, file->service(s), names[static_cast<size_t>(s)]);
+  }
+  CloseNamespace(p, file);
+  if (p.failed()) {
+    error = "protoc-gen-ferry: failed writing " + stem + ".ferry.cc";
+    return false;
+  }
+  return true;
+}
+
+bool GenerateMockHeader(const FileDescriptor* file,
+                        const std::vector<ServiceNames>& names,
+                        GeneratorContext* context, std::string& error) {
+  const std::string stem = StripProto(file->name());
+  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+      context->Open(stem + ".ferry_mock.h"));
+  Printer p(out.get(), '$');
+  const std::string guard = IncludeGuard(file->name(), ".ferry_mock.h");
+  PrintBanner(p, file);
+  p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
+  p.Print(
+      "#include <memory>\n\n"
+      "#include \"absl/functional/any_invocable.h\"\n"
+      "#include \"absl/status/statusor.h\"\n"
+      "#include \"ferry/call_options.h\"\n"
+      "#include \"ferry/client_stream.h\"\n"
+      "#include \"gmock/gmock.h\"\n"
+      "#include \"$ferry_h$\"\n\n",
+      "ferry_h", stem + ".ferry.h");
+  OpenNamespace(p, file);
+  for (int s = 0; s < file->service_count(); ++s) {
+    PrintMockService(p, file->service(s), names[static_cast<size_t>(s)]);
+  }
+  CloseNamespace(p, file);
+  p.Print("\n#endif  // $guard$\n", "guard", guard);
+  if (p.failed()) {
+    error = "protoc-gen-ferry: failed writing " + stem + ".ferry_mock.h";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool FerryGenerator::Generate(const FileDescriptor* file,
+                              const std::string& parameter,
+                              GeneratorContext* context,
+                              std::string* error) const {
+  Options options;
+  if (!ParseOptions(parameter, options, *error)) return false;
+  const std::vector<ServiceNames> names = NameServices(file);
+  if (!GenerateHeader(file, names, context, *error)) return false;
+  if (!GenerateSource(file, names, context, *error)) return false;
+  if (options.mocks && !GenerateMockHeader(file, names, context, *error)) {
+    return false;
   }
   return true;
 }
