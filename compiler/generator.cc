@@ -635,6 +635,10 @@ bool GenerateHeader(const FileDescriptor* file,
   const std::string guard = IncludeGuard(file->name(), ".ferry.h");
   PrintBanner(p, file);
   p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
+  // All of Ferry's public headers, even those the generated code does not
+  // need: the runtime writes absl::, std:: and boost:: unqualified inside
+  // namespace ferry, so none of its headers may be read after a package
+  // like ferry.absl has declared namespace ferry::absl.
   p.Print(
       "#include <array>\n"
       "#include <memory>\n"
@@ -643,15 +647,11 @@ bool GenerateHeader(const FileDescriptor* file,
       "#include \"absl/status/status.h\"\n"
       "#include \"absl/status/statusor.h\"\n"
       "#include \"absl/strings/string_view.h\"\n"
-      "#include \"ferry/call_options.h\"\n"
-      "#include \"ferry/channel.h\"\n"
-      "#include \"ferry/client_stream.h\"\n"
+      "#include \"ferry/ferry.h\"\n"
       "#include \"ferry/impl/async.h\"\n"
       "#include \"ferry/impl/client_call.h\"\n"
       "#include \"ferry/impl/method.h\"\n"
-      "#include \"ferry/server_context.h\"\n"
-      "#include \"ferry/server_stream.h\"\n"
-      "#include \"ferry/service.h\"\n"
+      "#include \"ferry/impl/service.h\"\n"
       "#include \"$pb_h$\"\n\n",
       "pb_h", stem + ".pb.h");
   OpenNamespace(p, file);
