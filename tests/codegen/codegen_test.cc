@@ -2,6 +2,14 @@
 // and mock header compiles in one translation unit with strict warnings,
 // escaped names are the documented ones, and services with awkward names
 // answer calls over loopback through their generated stubs.
+
+// First, so that package ferry.absl declares namespace ferry::absl before
+// anything else is included; no Ferry header included later may be affected
+// (see ferry_absl.proto).
+// clang-format off
+#include "ferry_absl.ferry_mock.h"
+// clang-format on
+
 #include <future>
 #include <memory>
 #include <string>
@@ -85,6 +93,7 @@ static_assert(std::is_base_of_v<corpus::many::Empty::StubInterface,
 static_assert(kIsSkeleton<corpus::dashed::v2::JobQueue::Service>);
 static_assert(kIsSkeleton<::Echo::Service>);
 static_assert(kIsSkeleton<absl::Gauge::Service>);
+static_assert(kIsSkeleton<ferry::absl::Sampler::Service>);
 
 // ---- method descriptors ----
 
