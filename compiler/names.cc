@@ -2,8 +2,10 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -51,7 +53,12 @@ const std::set<std::string>& ReservedNames() {
       // generated Service derives from.
       "channel_", "service_name", "SetInline", "SetMethodInline", "AddMethod",
       // The template parameter of Async<Method>.
-      "CompletionToken"};
+      "CompletionToken",
+      // GoogleTest's function-like macros (a test may include gtest.h before
+      // generated headers; mock headers always do), besides those with the
+      // prefixes in IsReserved().
+      "TEST", "TEST_F", "TEST_P", "TYPED_TEST", "TYPED_TEST_P", "FRIEND_TEST",
+      "FAIL", "SUCCEED", "ADD_FAILURE", "SCOPED_TRACE", "ON_CALL"};
   return *names;
 }
 
@@ -188,23 +195,56 @@ void CollectFiles(const FileDescriptor* file,
   }
 }
 
-std::string Escape(const std::string& name) {
-  return ReservedNames().count(name) > 0 ? name + "_" : name;
+bool IsReserved(const std::string& name) {
+  if (ReservedNames().count(name) > 0) return true;
+  // GoogleTest's and GoogleMock's function-like macros.
+  for (const char* prefix :
+       {"ASSERT_", "EXPECT_", "GTEST_", "GMOCK_", "MOCK_"}) {
+    if (absl::StartsWith(name, prefix)) return true;
+  }
+  return false;
 }
 
-// Gives each of `wanted` (proto names, in order) a C++ name not in `taken`,
-// and adds the names given to `taken`. Names that need no escaping are
-// placed first.
+std::string Escape(const std::string& name) {
+  return IsReserved(name) ? name + "_" : name;
+}
+
+// The names declared in one C++ scope. In a mock class, MOCK_METHOD for a
+// method Foo also declares gmock_Foo, so a scope of methods takes that name
+// along with each method's.
+class Scope {
+ public:
+  explicit Scope(bool mock_methods, std::set<std::string> names = {})
+      : mock_methods_(mock_methods), names_(std::move(names)) {}
+
+  bool Has(const std::string& name) const {
+    return names_.count(name) > 0 ||
+           (mock_methods_ && names_.count("gmock_" + name) > 0);
+  }
+  // Declares `name`, with underscores appended until it is free.
+  std::string Take(std::string name) {
+    while (Has(name)) name += "_";
+    names_.insert(name);
+    if (mock_methods_) names_.insert("gmock_" + name);
+    return name;
+  }
+
+ private:
+  const bool mock_methods_;
+  std::set<std::string> names_;
+};
+
+// Gives each of `wanted` (proto names, in order) a C++ name in `scope`.
+// Names that need no escaping are placed first, so they never change
+// because of an escaped one.
 std::vector<std::string> Place(const std::vector<std::string>& wanted,
-                               std::set<std::string>& taken) {
+                               Scope& scope) {
   std::vector<std::string> placed(wanted.size());
   for (bool escaped : {false, true}) {
     for (size_t i = 0; i < wanted.size(); ++i) {
       std::string name = Escape(wanted[i]);
       if ((name != wanted[i]) != escaped) continue;
-      while (taken.count(name) > 0) name += "_";
-      taken.insert(name);
-      placed[i] = std::move(name);
+      placed[i] = scope.Take(std::move(name));
     }
   }
   return placed;
@@ -235,6 +275,7 @@ const std::vector<ServiceNames>& NameServices(const FileDescriptor* file,
     taken.insert(RuntimeNames().begin(), RuntimeNames().end());
   }
 
+  Scope scope(/*mock_methods=*/false, std::move(taken));
   std::vector<ServiceNames> services(
       static_cast<size_t>(file->service_count()));
   std::vector<std::string> wanted;
@@ -243,13 +284,15 @@ const std::vector<ServiceNames>& NameServices(const FileDescriptor* file,
   }
   // Mock classes are named after all service classes, so that generating
   // mocks or not never changes a service's class name.
-  const std::vector<std::string> classes = Place(wanted, taken);
+  const std::vector<std::string> classes = Place(wanted, scope);
   for (size_t i = 0; i < services.size(); ++i) {
     const ServiceDescriptor* service = file->service(static_cast<int>(i));
     services[i].class_name = classes[i];
 
-    // Methods: the .proto names first, then the derived Async names.
-    std::set<std::string> members;
+    // Methods: the .proto names first, then the derived Async names. The
+    // same rules hold with or without mocks, so that mocks=true never
+    // renames a method.
+    Scope members(/*mock_methods=*/true);
     std::vector<std::string> methods;
     for (int m = 0; m < service->method_count(); ++m) {
       methods.push_back(service->method(m)->name());
@@ -259,25 +302,19 @@ const std::vector<ServiceNames>& NameServices(const FileDescriptor* file,
     for (size_t m = 0; m < placed.size(); ++m) {
       services[i].methods[m].method = placed[m];
     }
-    auto unique = [&members](std::string name) {
-      while (members.count(name) > 0) name += "_";
-      members.insert(name);
-      return name;
-    };
     for (size_t m = 0; m < placed.size(); ++m) {
       const auto* method = service->method(static_cast<int>(m));
       if (method->client_streaming() || method->server_streaming()) continue;
-      services[i].methods[m].async = unique("Async" + method->name());
+      services[i].methods[m].async = members.Take("Async" + method->name());
       services[i].methods[m].async_raw =
-          unique("Async" + method->name() + "Raw");
+          members.Take("Async" + method->name() + "Raw");
     }
 
-    // The mock class also has the methods as members, and a member cannot
-    // share its class's name.
+    // The mock class has the methods as members, and a member cannot share
+    // its class's name.
     std::string mock = absl::StrCat("Mock", service->name(), "Stub");
-    while (taken.count(mock) > 0 || members.count(mock) > 0) mock += "_";
-    taken.insert(mock);
-    services[i].mock_name = std::move(mock);
+    while (scope.Has(mock) || members.Has(mock)) mock += "_";
+    services[i].mock_name = scope.Take(std::move(mock));
   }
   return cache.emplace(file, std::move(services)).first->second;
 }
