@@ -21,8 +21,13 @@
 # PROTOC and PLUGIN default to protobuf::protoc and Ferry::protoc-gen-ferry;
 # pass another executable (a target or a path) for cross builds. The outputs
 # are regenerated when the .proto, anything it imports, protoc or the plugin
-# changes. MOCKS adds GoogleMock classes for the client stubs (the target must
-# then link GTest::gmock).
+# changes.
+#
+# MOCKS also generates <name>.ferry_mock.h with a GoogleMock class
+# Mock<Service>Stub for each service's StubInterface (the plugin option
+# mocks=true). The target, or whatever includes the mock headers, must then
+# link GTest::gmock. PLUGIN_OPTIONS passes further key=value options to the
+# plugin, which rejects any it does not know.
 include_guard(GLOBAL)
 
 function(_ferry_exe_location var dep_var tool)
@@ -75,7 +80,9 @@ function(ferry_generate)
   _ferry_exe_location(plugin plugin_dep "${FG_PLUGIN}")
 
   set(options ${FG_PLUGIN_OPTIONS})
-  if(FG_MOCKS)
+  if("mocks=true" IN_LIST options)
+    set(FG_MOCKS ON)
+  elseif(FG_MOCKS)
     list(APPEND options "mocks=true")
   endif()
   list(JOIN options "," option_string)
@@ -124,6 +131,9 @@ function(ferry_generate)
     set(outputs
       "${out_dir}/${stem}.pb.h" "${out_dir}/${stem}.pb.cc"
       "${out_dir}/${stem}.ferry.h" "${out_dir}/${stem}.ferry.cc")
+    if(FG_MOCKS)
+      list(APPEND outputs "${out_dir}/${stem}.ferry_mock.h")
+    endif()
     string(MAKE_C_IDENTIFIER "${stem}" depname)
     set(depfile "${out_dir}/${depname}.proto.d")
     add_custom_command(

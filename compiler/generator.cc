@@ -4,10 +4,12 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -49,66 +51,62 @@ const char* KindName(Kind kind) {
   return "kUnary";
 }
 
-// The C++ names of everything generated for one service's methods. Names
-// derived from a method name (AsyncFoo, AsyncFooRaw) get trailing
-// underscores until they collide with no method and no other derived name.
-struct MethodNames {
-  std::string method;     // Foo
-  std::string async;      // AsyncFoo
-  std::string async_raw;  // AsyncFooRaw
-};
-
-std::vector<MethodNames> NamesFor(const ServiceDescriptor* service) {
-  std::set<std::string> used;
-  std::vector<MethodNames> names(static_cast<size_t>(service->method_count()));
-  for (int i = 0; i < service->method_count(); ++i) {
-    names[static_cast<size_t>(i)].method = MethodName(service->method(i));
-    used.insert(names[static_cast<size_t>(i)].method);
+// A proto comment as the lines of a // comment. The text is only ever
+// printed as a variable's value, so nothing in it ($, */, templates) is
+// interpreted. Two things could still let it escape the comment, and are
+// neutralized: a control character becomes a space (a lone CR ends a line
+// for C++ compilers), and a line that ends in a backslash or the trigraph
+// ??/ (after trailing whitespace is dropped) would splice the next line
+// into the comment, so it gets a marker appended.
+std::vector<std::string> CommentLines(absl::string_view text) {
+  std::vector<std::string> lines;
+  absl::ConsumeSuffix(&text, "\n");
+  if (text.empty()) return lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::string out(line);
+    for (char& c : out) {
+      const auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 && c != '\t') || byte == 0x7f) c = ' ';
+    }
+    while (!out.empty() &&
+           absl::ascii_isspace(static_cast<unsigned char>(out.back()))) {
+      out.pop_back();
+    }
+    if (absl::EndsWith(out, "\\") || absl::EndsWith(out, "?\?/")) {
+      out += "(backslash)";
+    }
+    lines.push_back(std::move(out));
   }
-  auto unique = [&used](std::string name) {
-    while (used.count(name) > 0) name += "_";
-    used.insert(name);
-    return name;
-  };
-  for (int i = 0; i < service->method_count(); ++i) {
-    if (KindOf(service->method(i)) != Kind::kUnary) continue;
-    const std::string& base = service->method(i)->name();
-    names[static_cast<size_t>(i)].async = unique("Async" + base);
-    names[static_cast<size_t>(i)].async_raw = unique("Async" + base + "Raw");
-  }
-  return names;
+  return lines;
 }
 
-// Carries a proto comment over as // lines. The text is printed as a
-// variable's value, so nothing in it ($, */, templates) is interpreted.
+// Carries the leading and trailing comments of a service or method over.
 template <typename DescriptorT>
 void PrintComment(Printer& p, const DescriptorT* descriptor) {
   google::protobuf::SourceLocation location;
   if (!descriptor->GetSourceLocation(&location)) return;
-  absl::string_view text = location.leading_comments;
-  if (text.empty()) return;
-  absl::ConsumeSuffix(&text, "\n");
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::string out(line);
-    // A trailing backslash would splice the next line into the comment.
-    if (!out.empty() && out.back() == '\\') out += "(backslash)";
-    if (out.empty()) {
-      p.Print("//\n");
-    } else {
-      p.Print("//$line$\n", "line", out);
+  for (const std::string* text :
+       {&location.leading_comments, &location.trailing_comments}) {
+    for (const std::string& line : CommentLines(*text)) {
+      if (line.empty()) {
+        p.Print("//\n");
+      } else {
+        p.Print("//$line$\n", "line", line);
+      }
     }
   }
 }
 
-Vars MethodVars(const ServiceDescriptor* service, int index,
-                const MethodNames& names) {
+Vars MethodVars(const ServiceDescriptor* service, const ServiceNames& names,
+                int index) {
   const MethodDescriptor* method = service->method(index);
+  const MethodNames& method_names = names.methods[static_cast<size_t>(index)];
   Vars vars;
-  vars["Service"] = ServiceClassName(service);
+  vars["Service"] = names.class_name;
   vars["full_name"] = service->full_name();
-  vars["Method"] = names.method;
-  vars["AsyncMethod"] = names.async;
-  vars["AsyncMethodRaw"] = names.async_raw;
+  vars["Method"] = method_names.method;
+  vars["AsyncMethod"] = method_names.async;
+  vars["AsyncMethodRaw"] = method_names.async_raw;
   vars["method_name"] = method->name();
   vars["Request"] = QualifiedClassName(method->input_type());
   vars["Response"] = QualifiedClassName(method->output_type());
@@ -123,7 +121,7 @@ Vars MethodVars(const ServiceDescriptor* service, int index,
 // declarations; otherwise the Stub's overrides.
 void PrintClientMethod(Printer& p, const Vars& m, Kind kind,
                        bool in_interface) {
-  const std::string tail = in_interface ? " = 0;\n" : " override;\n";
+  const std::string tail = in_interface ? " = 0;" : " override;";
   const std::string virt = in_interface ? "virtual " : "";
   Vars v = m;
   v["virtual"] = virt;
@@ -133,34 +131,34 @@ void PrintClientMethod(Printer& p, const Vars& m, Kind kind,
       p.Print(v,
               "$deprecated$$virtual$::absl::StatusOr<$Response$> $Method$(\n"
               "    const $Request$& request,\n"
-              "    const ::ferry::CallOptions& options = {})$tail$");
+              "    const ::ferry::CallOptions& options = {})$tail$\n");
       break;
     case Kind::kServerStreaming:
       p.Print(v,
               "$deprecated$$virtual$::std::unique_ptr<"
               "::ferry::ClientReaderInterface<$Response$>>\n"
               "$Method$(const $Request$& request,\n"
-              "    const ::ferry::CallOptions& options = {})$tail$");
+              "    const ::ferry::CallOptions& options = {})$tail$\n");
       break;
     case Kind::kClientStreaming:
       p.Print(v,
               "$deprecated$$virtual$::std::unique_ptr<"
               "::ferry::ClientWriterInterface<$Request$, $Response$>>\n"
-              "$Method$(const ::ferry::CallOptions& options = {})$tail$");
+              "$Method$(const ::ferry::CallOptions& options = {})$tail$\n");
       break;
     case Kind::kBidi:
       p.Print(v,
               "$deprecated$$virtual$::std::unique_ptr<"
               "::ferry::ClientReaderWriterInterface<$Request$, $Response$>>\n"
-              "$Method$(const ::ferry::CallOptions& options = {})$tail$");
+              "$Method$(const ::ferry::CallOptions& options = {})$tail$\n");
       break;
   }
 }
 
-void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
-  const std::vector<MethodNames> names = NamesFor(service);
+void PrintHeaderService(Printer& p, const ServiceDescriptor* service,
+                        const ServiceNames& names) {
   Vars vars;
-  vars["Service"] = ServiceClassName(service);
+  vars["Service"] = names.class_name;
   vars["full_name"] = service->full_name();
   vars["count"] = absl::StrCat(service->method_count());
 
@@ -186,7 +184,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("virtual ~StubInterface() = default;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     p.Print("\n");
     PrintComment(p, method);
     PrintClientMethod(p, m, KindOf(method), /*in_interface=*/true);
@@ -234,7 +232,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("explicit Stub(::std::shared_ptr<::ferry::Channel> channel);\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     p.Print("\n");
     PrintComment(p, method);
     PrintClientMethod(p, m, KindOf(method), /*in_interface=*/false);
@@ -280,7 +278,7 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
   p.Print("Service();\n~Service() override;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     p.Print("\n");
     PrintComment(p, method);
     switch (KindOf(method)) {
@@ -321,10 +319,10 @@ void PrintHeaderService(Printer& p, const ServiceDescriptor* service) {
 
 // ---- source ----
 
-void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
-  const std::vector<MethodNames> names = NamesFor(service);
+void PrintSourceService(Printer& p, const ServiceDescriptor* service,
+                        const ServiceNames& names) {
   Vars vars;
-  vars["Service"] = ServiceClassName(service);
+  vars["Service"] = names.class_name;
   vars["full_name"] = service->full_name();
   vars["count"] = absl::StrCat(service->method_count());
 
@@ -334,7 +332,7 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    Vars m = MethodVars(service, names, i);
     m["full_method"] =
         absl::StrCat("/", service->full_name(), "/", method->name());
     m["kind"] = KindName(KindOf(method));
@@ -359,7 +357,7 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    const Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    const Vars m = MethodVars(service, names, i);
     switch (KindOf(method)) {
       case Kind::kUnary:
         p.Print(m,
@@ -438,13 +436,23 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
     }
   }
 
+  // Registering a deprecated method takes its address, which is a use.
+  bool any_deprecated = false;
+  for (int i = 0; i < service->method_count(); ++i) {
+    any_deprecated |= service->method(i)->options().deprecated();
+  }
+  if (any_deprecated) {
+    p.Print(
+        "#pragma GCC diagnostic push\n"
+        "#pragma GCC diagnostic ignored \"-Wdeprecated-declarations\"\n");
+  }
   p.Print(vars,
           "$Service$::Service::Service() : ::ferry::Service(service_full_name) "
           "{\n");
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    Vars m = MethodVars(service, names, i);
     switch (KindOf(method)) {
       case Kind::kUnary:
         m["Handler"] = "UnaryHandler";
@@ -465,11 +473,13 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
             "    method_descriptors[$index$], this, &Service::$Method$));\n");
   }
   p.Outdent();
-  p.Print(vars, "}\n\n$Service$::Service::~Service() = default;\n\n");
+  p.Print("}\n");
+  if (any_deprecated) p.Print("#pragma GCC diagnostic pop\n");
+  p.Print(vars, "\n$Service$::Service::~Service() = default;\n\n");
 
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* method = service->method(i);
-    Vars m = MethodVars(service, i, names[static_cast<size_t>(i)]);
+    Vars m = MethodVars(service, names, i);
     switch (KindOf(method)) {
       case Kind::kUnary:
         m["params"] =
@@ -499,6 +509,72 @@ void PrintSourceService(Printer& p, const ServiceDescriptor* service) {
   }
 }
 
+// ---- mock header ----
+
+void PrintMockService(Printer& p, const ServiceDescriptor* service,
+                      const ServiceNames& names) {
+  const std::string ns = NamespaceOf(service->file());
+  Vars vars;
+  vars["Mock"] = names.mock_name;
+  vars["Service"] = names.class_name;
+  vars["QualifiedService"] =
+      ns.empty() ? absl::StrCat("::", names.class_name)
+                 : absl::StrCat("::", ns, "::", names.class_name);
+  p.Print(vars,
+          "// A GoogleMock implementation of $Service$::StubInterface, for\n"
+          "// testing code that calls the service without a server.\n"
+          "class $Mock$ : public $QualifiedService$::StubInterface {\n"
+          " public:\n");
+  p.Indent();
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* method = service->method(i);
+    const Vars m = MethodVars(service, names, i);
+    switch (KindOf(method)) {
+      case Kind::kUnary:
+        p.Print(m,
+                "MOCK_METHOD((::absl::StatusOr<$Response$>), $Method$,\n"
+                "    (const $Request$& request,\n"
+                "     const ::ferry::CallOptions& options),\n"
+                "    (override));\n"
+                "MOCK_METHOD(void, $AsyncMethodRaw$,\n"
+                "    (const $Request$& request,\n"
+                "     const ::ferry::CallOptions& options,\n"
+                "     (::absl::AnyInvocable<void(::absl::StatusOr<$Response$>) "
+                "&&>) done),\n"
+                "    (override));\n");
+        break;
+      case Kind::kServerStreaming:
+        p.Print(m,
+                "MOCK_METHOD((::std::unique_ptr<"
+                "::ferry::ClientReaderInterface<$Response$>>),\n"
+                "    $Method$,\n"
+                "    (const $Request$& request,\n"
+                "     const ::ferry::CallOptions& options),\n"
+                "    (override));\n");
+        break;
+      case Kind::kClientStreaming:
+        p.Print(m,
+                "MOCK_METHOD((::std::unique_ptr<"
+                "::ferry::ClientWriterInterface<$Request$, $Response$>>),\n"
+                "    $Method$, (const ::ferry::CallOptions& options), "
+                "(override));\n");
+        break;
+      case Kind::kBidi:
+        p.Print(m,
+                "MOCK_METHOD((::std::unique_ptr<"
+                "::ferry::ClientReaderWriterInterface<$Request$, "
+                "$Response$>>),\n"
+                "    $Method$, (const ::ferry::CallOptions& options), "
+                "(override));\n");
+        break;
+    }
+  }
+  p.Outdent();
+  p.Print("};\n\n");
+}
+
+// ---- files ----
+
 void OpenNamespace(Printer& p, const FileDescriptor* file) {
   const std::string ns = NamespaceOf(file);
   if (!ns.empty()) p.Print("namespace $ns$ {\n\n", "ns", ns);
@@ -516,76 +592,150 @@ void PrintBanner(Printer& p, const FileDescriptor* file) {
       "file", file->name());
 }
 
-}  // namespace
+struct Options {
+  bool mocks = false;
+};
 
-bool FerryGenerator::Generate(
-    const FileDescriptor* file, const std::string& parameter,
-    google::protobuf::compiler::GeneratorContext* context,
-    std::string* error) const {
-  // Plugin options: comma-separated key=value pairs. None are known yet, so
-  // any option is a mistake worth reporting rather than ignoring.
+// Plugin options: comma-separated key=value pairs. Anything not understood
+// is an error rather than ignored, so a misspelt option is noticed.
+bool ParseOptions(const std::string& parameter, Options& options,
+                  std::string& error) {
+  std::set<std::string> seen;
   for (absl::string_view option :
        absl::StrSplit(parameter, ',', absl::SkipEmpty())) {
-    *error = absl::StrCat("protoc-gen-ferry: unknown option \"", option, "\"");
+    const std::pair<absl::string_view, absl::string_view> key_value =
+        absl::StrSplit(option, absl::MaxSplits('=', 1));
+    const std::string key(key_value.first);
+    if (key == "mocks" &&
+        (key_value.second == "true" || key_value.second == "false")) {
+      if (!seen.insert(key).second) {
+        error = absl::StrCat("protoc-gen-ferry: option \"", key,
+                             "\" given more than once");
+        return false;
+      }
+      options.mocks = key_value.second == "true";
+      continue;
+    }
+    error = absl::StrCat("protoc-gen-ferry: unknown option \"", option,
+                         "\" (known options: mocks=true, mocks=false)");
     return false;
   }
+  return true;
+}
 
+using google::protobuf::compiler::GeneratorContext;
+
+bool GenerateHeader(const FileDescriptor* file,
+                    const std::vector<ServiceNames>& names,
+                    GeneratorContext* context, std::string& error) {
   const std::string stem = StripProto(file->name());
-  {
-    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
-        context->Open(stem + ".ferry.h"));
-    Printer p(out.get(), '$');
-    const std::string guard = IncludeGuard(file->name(), ".ferry.h");
-    PrintBanner(p, file);
-    p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
-    p.Print(
-        "#include <array>\n"
-        "#include <memory>\n"
-        "#include <utility>\n\n"
-        "#include \"absl/functional/any_invocable.h\"\n"
-        "#include \"absl/status/status.h\"\n"
-        "#include \"absl/status/statusor.h\"\n"
-        "#include \"absl/strings/string_view.h\"\n"
-        "#include \"ferry/call_options.h\"\n"
-        "#include \"ferry/channel.h\"\n"
-        "#include \"ferry/client_stream.h\"\n"
-        "#include \"ferry/impl/async.h\"\n"
-        "#include \"ferry/impl/client_call.h\"\n"
-        "#include \"ferry/impl/method.h\"\n"
-        "#include \"ferry/server_context.h\"\n"
-        "#include \"ferry/server_stream.h\"\n"
-        "#include \"ferry/service.h\"\n"
-        "#include \"$pb_h$\"\n\n",
-        "pb_h", stem + ".pb.h");
-    OpenNamespace(p, file);
-    for (int s = 0; s < file->service_count(); ++s) {
-      PrintHeaderService(p, file->service(s));
-    }
-    CloseNamespace(p, file);
-    p.Print("\n#endif  // $guard$\n", "guard", guard);
-    if (p.failed()) {
-      *error = "protoc-gen-ferry: failed writing " + stem + ".ferry.h";
-      return false;
-    }
+  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+      context->Open(stem + ".ferry.h"));
+  Printer p(out.get(), '$');
+  const std::string guard = IncludeGuard(file->name(), ".ferry.h");
+  PrintBanner(p, file);
+  p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
+  // All of Ferry's public headers, even those the generated code does not
+  // need: the runtime writes absl::, std:: and boost:: unqualified inside
+  // namespace ferry, so none of its headers may be read after a package
+  // like ferry.absl has declared namespace ferry::absl.
+  p.Print(
+      "#include <array>\n"
+      "#include <memory>\n"
+      "#include <utility>\n\n"
+      "#include \"absl/functional/any_invocable.h\"\n"
+      "#include \"absl/status/status.h\"\n"
+      "#include \"absl/status/statusor.h\"\n"
+      "#include \"absl/strings/string_view.h\"\n"
+      "#include \"ferry/ferry.h\"\n"
+      "#include \"ferry/impl/async.h\"\n"
+      "#include \"ferry/impl/client_call.h\"\n"
+      "#include \"ferry/impl/method.h\"\n"
+      "#include \"ferry/impl/service.h\"\n"
+      "#include \"$pb_h$\"\n\n",
+      "pb_h", stem + ".pb.h");
+  OpenNamespace(p, file);
+  for (int s = 0; s < file->service_count(); ++s) {
+    PrintHeaderService(p, file->service(s), names[static_cast<size_t>(s)]);
   }
-  {
-    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
-        context->Open(stem + ".ferry.cc"));
-    Printer p(out.get(), '$');
-    PrintBanner(p, file);
-    p.Print(
-        "#include \"$ferry_h$\"\n\n"
-        "#include \"ferry/impl/service.h\"\n\n",
-        "ferry_h", stem + ".ferry.h");
-    OpenNamespace(p, file);
-    for (int s = 0; s < file->service_count(); ++s) {
-      PrintSourceService(p, file->service(s));
-    }
-    CloseNamespace(p, file);
-    if (p.failed()) {
-      *error = "protoc-gen-ferry: failed writing " + stem + ".ferry.cc";
-      return false;
-    }
+  CloseNamespace(p, file);
+  p.Print("\n#endif  // $guard$\n", "guard", guard);
+  if (p.failed()) {
+    error = "protoc-gen-ferry: failed writing " + stem + ".ferry.h";
+    return false;
+  }
+  return true;
+}
+
+bool GenerateSource(const FileDescriptor* file,
+                    const std::vector<ServiceNames>& names,
+                    GeneratorContext* context, std::string& error) {
+  const std::string stem = StripProto(file->name());
+  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+      context->Open(stem + ".ferry.cc"));
+  Printer p(out.get(), '$');
+  PrintBanner(p, file);
+  p.Print(
+      "#include \"$ferry_h$\"\n\n"
+      "#include \"ferry/impl/service.h\"\n\n",
+      "ferry_h", stem + ".ferry.h");
+  OpenNamespace(p, file);
+  for (int s = 0; s < file->service_count(); ++s) {
+    PrintSourceService(p, file->service(s), names[static_cast<size_t>(s)]);
+  }
+  CloseNamespace(p, file);
+  if (p.failed()) {
+    error = "protoc-gen-ferry: failed writing " + stem + ".ferry.cc";
+    return false;
+  }
+  return true;
+}
+
+bool GenerateMockHeader(const FileDescriptor* file,
+                        const std::vector<ServiceNames>& names,
+                        GeneratorContext* context, std::string& error) {
+  const std::string stem = StripProto(file->name());
+  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+      context->Open(stem + ".ferry_mock.h"));
+  Printer p(out.get(), '$');
+  const std::string guard = IncludeGuard(file->name(), ".ferry_mock.h");
+  PrintBanner(p, file);
+  p.Print("#ifndef $guard$\n#define $guard$\n\n", "guard", guard);
+  p.Print(
+      "#include <memory>\n\n"
+      "#include \"absl/functional/any_invocable.h\"\n"
+      "#include \"absl/status/statusor.h\"\n"
+      "#include \"ferry/call_options.h\"\n"
+      "#include \"ferry/client_stream.h\"\n"
+      "#include \"gmock/gmock.h\"\n"
+      "#include \"$ferry_h$\"\n\n",
+      "ferry_h", stem + ".ferry.h");
+  OpenNamespace(p, file);
+  for (int s = 0; s < file->service_count(); ++s) {
+    PrintMockService(p, file->service(s), names[static_cast<size_t>(s)]);
+  }
+  CloseNamespace(p, file);
+  p.Print("\n#endif  // $guard$\n", "guard", guard);
+  if (p.failed()) {
+    error = "protoc-gen-ferry: failed writing " + stem + ".ferry_mock.h";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool FerryGenerator::Generate(const FileDescriptor* file,
+                              const std::string& parameter,
+                              GeneratorContext* context,
+                              std::string* error) const {
+  Options options;
+  if (!ParseOptions(parameter, options, *error)) return false;
+  const std::vector<ServiceNames> names = NameServices(file);
+  if (!GenerateHeader(file, names, context, *error)) return false;
+  if (!GenerateSource(file, names, context, *error)) return false;
+  if (options.mocks && !GenerateMockHeader(file, names, context, *error)) {
+    return false;
   }
   return true;
 }

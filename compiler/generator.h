@@ -1,6 +1,9 @@
 // protoc-gen-ferry's code generator: for each .proto file, writes
 // <name>.ferry.h and <name>.ferry.cc next to protobuf's <name>.pb.h/.pb.cc,
-// with a client Stub and a server Service skeleton per service.
+// with a client Stub and a server Service skeleton per service; with the
+// option mocks=true also <name>.ferry_mock.h, a GoogleMock class per
+// service's StubInterface. Options are comma-separated key=value pairs;
+// an unknown one is an error.
 //
 // The output is built from fixed templates with variables; names and
 // comments from the .proto are only ever substituted as values, so they

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs Ferry from the build tree into a fresh prefix, builds
-# examples/helloworld against that installed tree as a separate CMake project
-# (with warnings as errors), and runs it.
+# examples/helloworld and examples/greeter_mock against that installed tree
+# as separate CMake projects (with warnings as errors), and runs them.
 #   package_test.sh <source dir> <build dir> <scratch dir>
 set -eu
 src=$1
@@ -27,3 +27,11 @@ grep -q "$work/prefix/bin/protoc-gen-ferry" "$work/helloworld/build.ninja"
 "$src/examples/helloworld/run_demo.sh" "$work/helloworld" "package test" \
   | tee "$work/demo.log"
 grep -q "Hello, package test!" "$work/demo.log"
+
+# ferry_generate(MOCKS) from the installed package, with GoogleTest.
+cmake -S "$src/examples/greeter_mock" -B "$work/greeter_mock" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="-Wall -Wextra -Wpedantic -Werror"
+cmake --build "$work/greeter_mock"
+test -f "$work/greeter_mock/receptionist_ferry_gen/greeter.ferry_mock.h"
+ctest --test-dir "$work/greeter_mock" --output-on-failure
