@@ -106,10 +106,21 @@ class ClientWriteInterface {
         },
         token);
   }
+  // Completion signature void(bool), as WritesDone(); completes once the
+  // end of the stream is queued behind the writes before it.
+  template <typename CompletionToken>
+  auto AsyncWritesDone(CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(bool)>(
+        [this](auto handler) {
+          StartWritesDone(impl::BindHandler<bool>(std::move(handler)));
+        },
+        token);
+  }
 
  protected:
   virtual void StartWrite(const W& message, bool last,
                           absl::AnyInvocable<void(bool) &&> done) = 0;
+  virtual void StartWritesDone(absl::AnyInvocable<void(bool) &&> done) = 0;
 };
 
 // What every stream has: cancellation, metadata and the final status.
@@ -261,6 +272,9 @@ class ClientWriter final : public ClientWriterInterface<W, R> {
                   absl::AnyInvocable<void(bool) &&> done) override {
     core_->StartWrite(message, last, std::move(done));
   }
+  void StartWritesDone(absl::AnyInvocable<void(bool) &&> done) override {
+    core_->StartWritesDone(std::move(done));
+  }
   void StartFinish(
       absl::AnyInvocable<void(absl::StatusOr<R>) &&> done) override {
     core_->WritesDone();
@@ -316,6 +330,9 @@ class ClientReaderWriter final : public ClientReaderWriterInterface<W, R> {
   void StartWrite(const W& message, bool last,
                   absl::AnyInvocable<void(bool) &&> done) override {
     core_->StartWrite(message, last, std::move(done));
+  }
+  void StartWritesDone(absl::AnyInvocable<void(bool) &&> done) override {
+    core_->StartWritesDone(std::move(done));
   }
   void StartFinish(absl::AnyInvocable<void(absl::Status) &&> done) override {
     core_->StartFinish(std::move(done));

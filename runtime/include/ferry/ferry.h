@@ -12,5 +12,6 @@
 #include "ferry/server_context.h"
 #include "ferry/server_stream.h"
 #include "ferry/service.h"
+#include "ferry/status.h"
 
 #endif  // FERRY_FERRY_H_

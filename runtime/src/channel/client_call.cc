@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "channel/channel_core.h"
+#include "common/log.h"
 #include "ferry/client_context.h"
 #include "session/client_session.h"
 #include "wire/message.h"
@@ -107,6 +108,15 @@ class ChannelAccess {
 
 namespace internal {
 namespace {
+
+// A blocking call on a Ferry I/O thread (say, in a completion handler)
+// would wait for a response that only that thread can deliver.
+absl::Status BlockingOnLoopThread(absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      what,
+      " would block a Ferry I/O thread, which it needs to complete; "
+      "use the Async form there"));
+}
 
 ClientSession::CallSpec SpecFor(const impl::MethodDescriptor& method,
                                 const CallOptions& options) {
@@ -284,6 +294,10 @@ class StreamCall final : public OutboundCall::Observer,
   // ---- writing ----
 
   bool Write(const google::protobuf::MessageLite& message, bool last) {
+    if (OnEventLoopThread()) {
+      FERRY_LOG(kError) << BlockingOnLoopThread("a blocking Write").message();
+      return false;
+    }
     std::shared_ptr<OutboundCall> call = WaitStarted();
     if (call == nullptr) return false;
     {
@@ -347,9 +361,28 @@ class StreamCall final : public OutboundCall::Observer,
     return true;
   }
 
+  // Ends the client's stream after the writes queued before it.
+  void StartWritesDone(absl::AnyInvocable<void(bool) &&> done) {
+    {
+      std::lock_guard lock(mu_);
+      if (!started_) {
+        pending_writes_.push_back(PendingWrite{nullptr, true, std::move(done)});
+        half_closed_ = true;
+        return;
+      }
+    }
+    const bool ok = WritesDone();
+    PostCompletion(
+        [done = std::move(done), ok]() mutable { std::move(done)(ok); });
+  }
+
   // ---- reading ----
 
   bool Read(google::protobuf::MessageLite& message) {
+    if (OnEventLoopThread()) {
+      FERRY_LOG(kError) << BlockingOnLoopThread("a blocking Read").message();
+      return false;
+    }
     Chain bytes;
     bool caught_up;
     {
@@ -394,6 +427,7 @@ class StreamCall final : public OutboundCall::Observer,
   // ---- finishing ----
 
   absl::Status Finish() {
+    if (OnEventLoopThread()) return BlockingOnLoopThread("a blocking Finish");
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return ended_; });
     inbox_.clear();
@@ -588,6 +622,9 @@ class ClientCallCoreImpl final : public impl::ClientCallCore {
     call_->StartWrite(message, last, std::move(done));
   }
   bool WritesDone() override { return call_->WritesDone(); }
+  void StartWritesDone(absl::AnyInvocable<void(bool) &&> done) override {
+    call_->StartWritesDone(std::move(done));
+  }
   bool Read(google::protobuf::MessageLite& message) override {
     return call_->Read(message);
   }
@@ -638,6 +675,9 @@ absl::Status BlockingUnaryCall(Channel& channel, const MethodDescriptor& method,
                                const CallOptions& options,
                                const google::protobuf::MessageLite& request,
                                google::protobuf::MessageLite& response) {
+  if (internal::OnEventLoopThread()) {
+    return internal::BlockingOnLoopThread("a blocking call");
+  }
   internal::ChannelCore& core = ChannelAccess::core(channel);
   absl::StatusOr<std::shared_ptr<internal::ClientSession>> session =
       core.GetSessionBlocking(options.wait_for_ready(), options.deadline());

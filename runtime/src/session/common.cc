@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ferry/status.h"
 
 namespace ferry::internal {
 
@@ -237,7 +238,7 @@ std::string EncodeStatusFields(const absl::Status& status,
   if (!status.message().empty()) {
     fields.AddBytes(wire::FieldTag::kStatusMessage, status.message());
   }
-  if (auto details = status.GetPayload("ferry-details")) {
+  if (auto details = status.GetPayload(kStatusDetailsTypeUrl)) {
     fields.AddBytes(wire::FieldTag::kStatusDetails, std::string(*details));
   }
   if (metadata != nullptr) {
@@ -308,7 +309,7 @@ absl::Status DecodeStatusFields(uint32_t code, const Chain& payload,
   const absl::StatusCode status_code = CodeFromWire(code);
   if (status_code == absl::StatusCode::kOk) return absl::OkStatus();
   absl::Status status(status_code, message);
-  if (has_details) status.SetPayload("ferry-details", absl::Cord(details));
+  if (has_details) SetStatusDetails(status, details);
   return status;
 }
 

@@ -12,6 +12,12 @@
 
 namespace ferry::internal {
 
+namespace {
+thread_local bool on_event_loop_thread = false;
+}  // namespace
+
+bool OnEventLoopThread() { return on_event_loop_thread; }
+
 struct EventLoop::State {
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
@@ -22,6 +28,7 @@ struct EventLoop::State {
 EventLoop::EventLoop(std::string name) : state_(std::make_unique<State>()) {
   thread_ = std::thread([this, name = std::move(name)] {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    on_event_loop_thread = true;
     state_->io.run();
   });
   thread_id_.store(thread_.get_id());

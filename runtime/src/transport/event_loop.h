@@ -65,6 +65,9 @@ class EventLoop {
   std::atomic<std::thread::id> thread_id_;
 };
 
+// True on any Ferry event loop thread (of any server or channel).
+bool OnEventLoopThread();
+
 class EventLoopGroup {
  public:
   EventLoopGroup(int count, const std::string& name);

@@ -68,6 +68,7 @@ class ClientCallCore {
                           absl::AnyInvocable<void(bool) &&> done) = 0;
   // Ends the client's stream. False if the call has ended.
   virtual bool WritesDone() = 0;
+  virtual void StartWritesDone(absl::AnyInvocable<void(bool) &&> done) = 0;
 
   // The next response message: true with `message` filled, false at the end
   // of the server's stream or when the call ended otherwise (Finish() then
