@@ -65,14 +65,6 @@ ChannelCore::~ChannelCore() {
   loops_->Stop();
 }
 
-absl::Duration ChannelCore::NextBackoff(absl::Duration previous) {
-  absl::Duration next = previous == absl::ZeroDuration()
-                            ? options_.initial_backoff
-                            : std::min(previous * options_.backoff_multiplier,
-                                       options_.max_backoff);
-  return std::max(next, absl::Milliseconds(1));
-}
-
 bool ChannelCore::AttemptInProgressLocked() const {
   if (resolution_ == Resolution::kResolving) return true;
   for (const auto& subchannel : subchannels_) {
@@ -238,6 +230,9 @@ void ChannelCore::OnResolved(absl::StatusOr<std::vector<Address>> result) {
       for (Address& address : *result) {
         auto subchannel = std::make_unique<Subchannel>();
         subchannel->address = std::move(address);
+        subchannel->backoff = std::make_unique<Backoff>(
+            options_.initial_backoff, options_.max_backoff,
+            options_.backoff_multiplier, options_.backoff_jitter, random_());
         subchannels_.push_back(std::move(subchannel));
       }
       ConnectIdleLocked();
@@ -286,10 +281,7 @@ void ChannelCore::OnConnected(
     if (!result.ok()) {
       subchannel->state = Subchannel::State::kBackoff;
       subchannel->last_error = result.status();
-      subchannel->backoff = NextBackoff(subchannel->backoff);
-      std::uniform_real_distribution<double> jitter(-options_.backoff_jitter,
-                                                    options_.backoff_jitter);
-      const absl::Duration wait = subchannel->backoff * (1.0 + jitter(random_));
+      const absl::Duration wait = subchannel->backoff->Next();
       subchannel->retry_timer = loops_->at(0).RunAt(
           absl::Now() + wait, [this, subchannel] { OnRetryTimer(subchannel); });
     } else {
@@ -304,7 +296,7 @@ void ChannelCore::OnConnected(
       *self = session.get();
       subchannel->state = Subchannel::State::kReady;
       subchannel->session = session;
-      subchannel->backoff = absl::ZeroDuration();
+      subchannel->backoff->Reset();
       subchannel->last_error = absl::OkStatus();
     }
     ready = ServeWaitersLocked();

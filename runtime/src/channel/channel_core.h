@@ -26,6 +26,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "channel/backoff.h"
 #include "ferry/channel.h"
 #include "session/client_session.h"
 #include "transport/address.h"
@@ -64,7 +65,7 @@ class ChannelCore {
     Address address;
     State state = State::kIdle;
     std::shared_ptr<ClientSession> session;
-    absl::Duration backoff = absl::ZeroDuration();
+    std::unique_ptr<Backoff> backoff;
     absl::Status last_error;
     std::shared_ptr<Timer> retry_timer;
   };
@@ -95,7 +96,6 @@ class ChannelCore {
                         absl::StatusOr<std::shared_ptr<ClientSession>>>>
   ServeWaitersLocked();
   absl::Status LastErrorLocked() const;
-  absl::Duration NextBackoff(absl::Duration previous);
 
   const std::string target_;
   const ChannelOptions options_;
@@ -112,7 +112,7 @@ class ChannelCore {
   size_t next_pick_ = 0;
   WaiterList waiters_;
   bool closing_ = false;
-  std::mt19937_64 random_;
+  std::mt19937_64 random_;  // seeds each subchannel's backoff
 };
 
 }  // namespace ferry::internal
