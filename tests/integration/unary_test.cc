@@ -16,6 +16,7 @@
 #include "ferry/ferry.h"
 #include "ferry/impl/client_call.h"
 #include "gtest/gtest.h"
+#include "log_capture.h"
 #include "raw_peer.h"
 #include "test_messages.pb.h"
 #include "wire/fields.h"
@@ -24,40 +25,6 @@ namespace ferry::test {
 namespace {
 
 using internal::wire::FrameType;
-
-// Collects Ferry's log lines for the duration of a test.
-class LogCapture {
- public:
-  LogCapture() {
-    previous_ = SetLogSink([this](LogSeverity, absl::string_view line) {
-      std::lock_guard lock(mu_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~LogCapture() { SetLogSink(std::move(previous_)); }
-
-  bool Contains(absl::string_view text) {
-    std::lock_guard lock(mu_);
-    for (const std::string& line : lines_) {
-      if (absl::StrContains(line, text)) return true;
-    }
-    return false;
-  }
-
-  // Waits (bounded) for a line containing `text`.
-  bool WaitFor(absl::string_view text) {
-    for (int i = 0; i < 500; ++i) {
-      if (Contains(text)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
- private:
-  LogSink previous_;
-  std::mutex mu_;
-  std::vector<std::string> lines_;
-};
 
 enum class Transport { kTcp, kUnix };
 

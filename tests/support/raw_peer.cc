@@ -130,4 +130,42 @@ bool RawPeer::WaitForClose() {
   return false;
 }
 
+RawListener::RawListener() {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = 0;
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(in);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&in), length) != 0 ||
+      listen(fd_, 16) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&in), &length) != 0) {
+    close(fd_);
+    fd_ = -1;
+    return;
+  }
+  port_ = ntohs(in.sin_port);
+}
+
+RawListener::~RawListener() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string RawListener::address() const {
+  return "127.0.0.1:" + std::to_string(port_);
+}
+
+std::unique_ptr<RawPeer> RawListener::Accept(int timeout_ms) {
+  pollfd pfd{fd_, POLLIN, 0};
+  if (fd_ < 0 || poll(&pfd, 1, timeout_ms) != 1) return nullptr;
+  const int fd = accept(fd_, nullptr, nullptr);
+  if (fd < 0) return nullptr;
+  ++accepted_;
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::unique_ptr<RawPeer> peer(new RawPeer());
+  peer->fd_ = fd;
+  return peer;
+}
+
 }  // namespace ferry::test

@@ -4,6 +4,7 @@
 #define FERRY_TESTS_SUPPORT_RAW_PEER_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -41,9 +42,34 @@ class RawPeer {
   bool WaitForClose();
 
  private:
+  friend class RawListener;
+  RawPeer() = default;
   bool ReadExactly(char* out, size_t n);
   int fd_ = -1;
   bool preface_read_ = false;
+};
+
+// A loopback TCP listener standing in for a server that misbehaves: one
+// that goes silent, or vanishes mid-call.
+class RawListener {
+ public:
+  // Listens on 127.0.0.1 on a free port.
+  RawListener();
+  ~RawListener();
+  RawListener(const RawListener&) = delete;
+  RawListener& operator=(const RawListener&) = delete;
+
+  // "127.0.0.1:<port>".
+  std::string address() const;
+  // The next connection, or nullptr if none came within `timeout_ms`.
+  std::unique_ptr<RawPeer> Accept(int timeout_ms = 5000);
+  // Connections accepted so far.
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  int accepted_ = 0;
 };
 
 }  // namespace ferry::test

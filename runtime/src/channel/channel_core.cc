@@ -282,6 +282,10 @@ void ChannelCore::OnConnected(
       subchannel->state = Subchannel::State::kBackoff;
       subchannel->last_error = result.status();
       const absl::Duration wait = subchannel->backoff->Next();
+      FERRY_LOG(kInfo) << "channel " << target_ << ": connecting to "
+                       << subchannel->address.ToString()
+                       << " failed: " << result.status().message()
+                       << "; backing off for " << absl::FormatDuration(wait);
       subchannel->retry_timer = loops_->at(0).RunAt(
           absl::Now() + wait, [this, subchannel] { OnRetryTimer(subchannel); });
     } else {
