@@ -302,7 +302,7 @@ class StreamCall final : public OutboundCall::Observer,
     if (call == nullptr) return false;
     {
       std::lock_guard lock(mu_);
-      if (half_closed_ || ended_) return false;
+      if (half_closed_ || ended_ || cancel_requested_) return false;
       if (last) half_closed_ = true;
     }
     return call->Send(message, last, /*may_block=*/true).ok() && !ended();
@@ -321,7 +321,7 @@ class StreamCall final : public OutboundCall::Observer,
             PendingWrite{std::move(copy), last, std::move(done)});
         return;
       }
-      if (half_closed_ || ended_ || call_ == nullptr) {
+      if (half_closed_ || ended_ || cancel_requested_ || call_ == nullptr) {
         PostCompletion(
             [done = std::move(done)]() mutable { std::move(done)(false); });
         return;
@@ -347,12 +347,12 @@ class StreamCall final : public OutboundCall::Observer,
     std::shared_ptr<OutboundCall> call;
     {
       std::lock_guard lock(mu_);
+      if (ended_ || cancel_requested_) return false;
       if (!started_) {
         pending_writes_.push_back(PendingWrite{nullptr, true, nullptr});
         half_closed_ = true;
         return true;
       }
-      if (ended_) return false;
       if (call_ == nullptr) return false;
       call = call_;
       half_closed_ = true;
@@ -449,16 +449,16 @@ class StreamCall final : public OutboundCall::Observer,
         });
   }
 
-  // impl::CallCanceller, and ClientCallCore::Cancel (any thread)
+  // impl::CallCanceller, and ClientCallCore::Cancel (any thread). The
+  // call ends on its connection's loop thread, but writes fail from here
+  // on: the caller sees the call as ended once this returns.
   void Cancel() override {
     std::shared_ptr<OutboundCall> call;
     {
       std::lock_guard lock(mu_);
       if (ended_) return;
-      if (!started_) {
-        cancel_requested_ = true;
-        return;
-      }
+      cancel_requested_ = true;
+      if (!started_) return;
       call = call_;
     }
     if (call != nullptr) call->Cancel(absl::CancelledError("cancelled"));
