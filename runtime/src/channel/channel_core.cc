@@ -141,6 +141,15 @@ void ChannelCore::GetSession(bool wait_for_ready, absl::Time deadline,
 
 absl::StatusOr<std::shared_ptr<ClientSession>> ChannelCore::GetSessionBlocking(
     bool wait_for_ready, absl::Time deadline) {
+  // The common case, a ready connection, needs no promise.
+  if (addresses_.ok()) {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      if (std::shared_ptr<ClientSession> session = PickReadyLocked()) {
+        return session;
+      }
+    }
+  }
   std::promise<absl::StatusOr<std::shared_ptr<ClientSession>>> result;
   GetSession(wait_for_ready, deadline,
              [&](absl::StatusOr<std::shared_ptr<ClientSession>> session) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "buffer/chain.h"
 #include "wire/message.h"
 
@@ -76,9 +77,40 @@ class OutboundScheduler {
   void Clear();
 
  private:
+  // A FIFO of frame descriptions that, unlike std::deque, allocates
+  // nothing while it holds a few frames: a queue is made per call, and
+  // most calls queue one to three frames at a time.
+  class FrameFifo {
+   public:
+    bool empty() const { return head_ == frames_.size(); }
+    const wire::FrameInfo& front() const { return frames_[head_]; }
+    void pop_front() {
+      if (++head_ == frames_.size()) {
+        clear();
+      } else if (head_ >= 64 && head_ * 2 >= frames_.size()) {
+        // A queue that never drains (a steady stream) still stays within
+        // twice its live frames, at amortized constant cost per frame.
+        frames_.erase(frames_.begin(), frames_.begin() + head_);
+        head_ = 0;
+      }
+    }
+    template <typename It>
+    void append(It first, It last) {
+      frames_.insert(frames_.end(), first, last);
+    }
+    void clear() {
+      frames_.clear();
+      head_ = 0;
+    }
+
+   private:
+    absl::InlinedVector<wire::FrameInfo, 4> frames_;
+    size_t head_ = 0;
+  };
+
   struct Queue {
     Chain bytes;
-    std::deque<wire::FrameInfo> frames;
+    FrameFifo frames;
     int64_t window = 0;
     bool in_turn = false;   // listed in turn_
     bool released = false;  // erase once empty
