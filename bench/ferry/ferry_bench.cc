@@ -29,6 +29,16 @@ class BenchImpl final : public ferrybench::Bench::Service {
     response.set_size(request.data().size());
     return absl::OkStatus();
   }
+
+  absl::Status Chat(ferry::ServerContext&,
+                    ferry::ServerStream<ferrybench::Payload,
+                                        ferrybench::Payload>& stream) override {
+    ferrybench::Payload message;
+    while (stream.Read(&message)) {
+      if (!stream.Write(message)) break;
+    }
+    return absl::OkStatus();
+  }
 };
 
 int RunServer(const bench::Flags& flags) {
@@ -166,6 +176,34 @@ class Client {
     return 0;
   }
 
+  // One Chat stream: a writer thread and this thread (reading); see
+  // bench::RunEchoStream.
+  int BidiStream() {
+    ferrybench::Payload request;
+    request.set_data(bench::MakePayload(flags_.GetInt("payload", 1024)));
+    const size_t size = request.data().size();
+    std::unique_ptr<ferry::ClientReaderWriterInterface<ferrybench::Payload,
+                                                       ferrybench::Payload>>
+        stream = stub_->Chat();
+    ferrybench::Payload echo;
+    bench::EchoStream ops;
+    ops.write = [&] { return stream->Write(request); };
+    ops.read = [&] {
+      return stream->Read(&echo) && echo.data().size() == size;
+    };
+    ops.writes_done = [&] { stream->WritesDone(); };
+    bench::Result result;
+    const bool ran = bench::RunEchoStream(flags_, ops, result);
+    const absl::Status status = stream->Finish();
+    if (!ran || !status.ok()) {
+      std::fprintf(stderr, "ferry_bench: bidi_stream failed: %s\n",
+                   status.ToString().c_str());
+      return 1;
+    }
+    result.Print();
+    return 0;
+  }
+
   int Large(bool echo) {
     const int64_t size = flags_.GetInt("size", 64 << 20);
     const int64_t iterations = flags_.GetInt("iterations", 3);
@@ -263,6 +301,7 @@ int RunClient(const bench::Flags& flags) {
   if (scenario == "large_echo") return client.Large(/*echo=*/true);
   if (scenario == "large_upload") return client.Large(/*echo=*/false);
   if (scenario == "small_under_transfer") return client.SmallUnderTransfer();
+  if (scenario == "bidi_stream") return client.BidiStream();
   std::fprintf(stderr, "ferry_bench: unknown scenario %s\n", scenario.c_str());
   return 2;
 }
