@@ -194,9 +194,13 @@ class ServerCallImpl final
                           << " threw a non-standard exception";
       Finish(absl::UnknownError("handler threw an exception"), nullptr);
     }
-    // A handler that returns without ending its call still ends it.
-    Finish(absl::UnknownError("handler returned without finishing the call"),
-           nullptr);
+    // A handler that returns without ending its call still ends it. (The
+    // check only spares the usual case building a status that Finish would
+    // drop; Finish itself ignores a call that has ended.)
+    if (!call_->ended()) {
+      Finish(absl::UnknownError("handler returned without finishing the call"),
+             nullptr);
+    }
   }
 
  private:
