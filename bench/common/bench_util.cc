@@ -3,10 +3,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <semaphore>
+#include <thread>
 
 namespace bench {
 
@@ -127,6 +130,90 @@ std::string MakePayload(size_t size) {
     payload[i] = static_cast<char>('a' + i % 23);
   }
   return payload;
+}
+
+bool RunEchoStream(const Flags& flags, const EchoStream& stream,
+                   Result& result) {
+  const int64_t inflight = flags.GetInt("inflight", 32);
+  const auto duration =
+      std::chrono::milliseconds(flags.GetInt("duration_ms", 3000));
+  const auto warmup = std::chrono::milliseconds(flags.GetInt("warmup_ms", 500));
+  if (inflight < 1) {
+    std::fprintf(stderr, "--inflight must be at least 1\n");
+    return false;
+  }
+
+  // One token per message that may be written ahead of its echo.
+  std::counting_semaphore<> window(static_cast<std::ptrdiff_t>(inflight));
+  std::atomic<bool> stop{false};
+  bool write_failed = false;
+  int64_t written = 0;
+  std::thread writer([&] {
+    while (true) {
+      window.acquire();
+      if (stop.load(std::memory_order_acquire)) break;
+      if (!stream.write()) {
+        write_failed = true;
+        break;
+      }
+      ++written;
+    }
+    stream.writes_done();
+  });
+  // Ends the writer: once it sees `stop` (an extra token wakes it if the
+  // window is full), it writes no more; afterwards `written` is final.
+  auto stop_writer = [&] {
+    stop.store(true, std::memory_order_release);
+    window.release();
+    writer.join();
+  };
+
+  const Clock::time_point warmup_end = Clock::now() + warmup;
+  Clock::time_point window_start;
+  Clock::time_point window_end;
+  bool measuring = false;
+  int64_t received = 0;
+  int64_t received_at_start = 0;
+  int64_t received_at_end = 0;
+  double cpu_start = 0;
+  double cpu_end = 0;
+  while (true) {
+    if (!stream.read()) {
+      stop_writer();
+      return false;
+    }
+    ++received;
+    window.release();
+    const Clock::time_point now = Clock::now();
+    if (!measuring) {
+      if (now >= warmup_end) {
+        measuring = true;
+        cpu_start = ProcessCpuSeconds();
+        window_start = now;
+        received_at_start = received;
+      }
+    } else if (now >= window_start + duration) {
+      cpu_end = ProcessCpuSeconds();
+      window_end = now;
+      received_at_end = received;
+      break;
+    }
+  }
+  stop_writer();
+  if (write_failed) return false;
+  // The echoes of what is still in flight.
+  for (; received < written; ++received) {
+    if (!stream.read()) return false;
+  }
+
+  const double wall =
+      std::chrono::duration<double>(window_end - window_start).count();
+  const double msgs = static_cast<double>(received_at_end - received_at_start);
+  result.Set("msgs", msgs);
+  result.Set("msgs_per_s", msgs / wall);
+  result.Set("client_cpu_s", cpu_end - cpu_start);
+  result.Set("wall_s", wall);
+  return true;
 }
 
 }  // namespace bench

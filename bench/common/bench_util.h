@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -73,6 +74,26 @@ using Clock = std::chrono::steady_clock;
 
 // A payload of `size` bytes (non-zero, so nothing compresses it away).
 std::string MakePayload(size_t size);
+
+// One open bidirectional echo stream, as the `bidi_stream` scenario drives
+// it. `write` sends one message and `read` receives one echo (each false
+// when the stream failed); `writes_done` ends the client's side.
+struct EchoStream {
+  std::function<bool()> write;
+  std::function<bool()> read;
+  std::function<void()> writes_done;
+};
+
+// The `bidi_stream` scenario, the same for every peer: a writer thread
+// keeps up to --inflight messages ahead of the echoes, which the calling
+// thread reads. Echoes received in the first --warmup_ms are not counted;
+// the measured window then lasts --duration_ms, after which the writer
+// stops, the client's side is ended, and the echoes still in flight are
+// read. Sets `msgs` (echoes received in the window), `msgs_per_s`,
+// `client_cpu_s` and `wall_s`. False if the stream failed (the peer's
+// functions say why).
+bool RunEchoStream(const Flags& flags, const EchoStream& stream,
+                   Result& result);
 
 }  // namespace bench
 

@@ -1,10 +1,11 @@
 // Ferry's benchmark peer; see bench/README.md for the modes and scenarios.
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "bench.ferry.h"
 #include "bench_util.h"
@@ -27,6 +28,16 @@ class BenchImpl final : public ferrybench::Bench::Service {
   absl::Status Upload(ferry::ServerContext&, const ferrybench::Payload& request,
                       ferrybench::Ack& response) override {
     response.set_size(request.data().size());
+    return absl::OkStatus();
+  }
+
+  absl::Status Chat(ferry::ServerContext&,
+                    ferry::ServerStream<ferrybench::Payload,
+                                        ferrybench::Payload>& stream) override {
+    ferrybench::Payload message;
+    while (stream.Read(&message)) {
+      if (!stream.Write(message)) break;
+    }
     return absl::OkStatus();
   }
 };
@@ -60,6 +71,111 @@ int RunServer(const bench::Flags& flags) {
   return 0;
 }
 
+// The state of the `throughput` scenario, shared by the completions.
+class AsyncThroughput {
+ public:
+  AsyncThroughput(ferrybench::Bench::Stub& stub, const bench::Flags& flags)
+      : stub_(stub),
+        duration_(std::chrono::milliseconds(flags.GetInt("duration_ms", 3000))),
+        warmup_end_(Clock::now() +
+                    std::chrono::milliseconds(flags.GetInt("warmup_ms", 500))) {
+    request_.set_data(bench::MakePayload(flags.GetInt("payload", 16)));
+    size_ = request_.data().size();
+  }
+
+  void Start(int64_t inflight) {
+    {
+      std::lock_guard lock(mu_);
+      outstanding_ = inflight;
+    }
+    for (int64_t i = 0; i < inflight; ++i) Issue();
+  }
+
+  void WaitDrained() {
+    std::unique_lock lock(mu_);
+    drained_.wait(lock, [&] { return outstanding_ == 0; });
+  }
+
+  const std::string& error() const { return error_; }
+
+  void Report() {
+    const double wall =
+        std::chrono::duration<double>(window_end_ - window_start_).count();
+    const double calls = static_cast<double>(latencies_.count());
+    bench::Result result;
+    result.Set("calls", calls);
+    result.Set("wall_s", wall);
+    result.Set("calls_per_s", calls / wall);
+    result.Set("p50_us", latencies_.PercentileMicros(50));
+    result.Set("p99_us", latencies_.PercentileMicros(99));
+    result.Set("client_cpu_s", cpu_end_ - cpu_start_);
+    result.Print();
+  }
+
+ private:
+  enum class Phase { kWarmup, kMeasuring, kDraining };
+
+  void Issue() {
+    const Clock::time_point start = Clock::now();
+    stub_.AsyncUnary(request_,
+                     [this, start](absl::StatusOr<ferrybench::Payload> reply) {
+                       OnReply(start, reply);
+                     });
+  }
+
+  // On the channel's I/O thread.
+  void OnReply(Clock::time_point start,
+               const absl::StatusOr<ferrybench::Payload>& reply) {
+    const Clock::time_point now = Clock::now();
+    {
+      std::lock_guard lock(mu_);
+      if (!reply.ok() || reply->data().size() != size_) {
+        if (error_.empty()) {
+          error_ = reply.ok() ? "wrong reply size" : reply.status().ToString();
+        }
+        phase_ = Phase::kDraining;
+      }
+      if (phase_ == Phase::kWarmup) {
+        if (now >= warmup_end_) {
+          phase_ = Phase::kMeasuring;
+          cpu_start_ = bench::ProcessCpuSeconds();
+          window_start_ = now;
+        }
+      } else if (phase_ == Phase::kMeasuring) {
+        if (now >= window_start_ + duration_) {
+          phase_ = Phase::kDraining;
+          cpu_end_ = bench::ProcessCpuSeconds();
+          window_end_ = now;
+        } else {
+          latencies_.Add(now - start);
+        }
+      }
+      if (phase_ == Phase::kDraining) {
+        // The waiter may destroy `this` as soon as the lock is released.
+        if (--outstanding_ == 0) drained_.notify_all();
+        return;
+      }
+    }
+    Issue();
+  }
+
+  ferrybench::Bench::Stub& stub_;
+  ferrybench::Payload request_;
+  size_t size_ = 0;
+  const Clock::duration duration_;
+  const Clock::time_point warmup_end_;
+  std::mutex mu_;
+  std::condition_variable drained_;
+  int64_t outstanding_ = 0;
+  Phase phase_ = Phase::kWarmup;
+  bench::Latencies latencies_;
+  Clock::time_point window_start_;
+  Clock::time_point window_end_;
+  double cpu_start_ = 0;
+  double cpu_end_ = 0;
+  std::string error_;
+};
+
 class Client {
  public:
   explicit Client(const bench::Flags& flags) : flags_(flags) {
@@ -71,6 +187,10 @@ class Client {
     stub_ = ferrybench::Bench::NewStub(
         ferry::CreateChannel(flags.Get("address", "127.0.0.1:50051"), options));
   }
+
+  // Makes one call, so the channel is connected before a scenario starts
+  // many calls at once (the gRPC peer waits for its channel to connect).
+  bool Connect() { return Call(ferrybench::Payload(), 0); }
 
   bool Call(const ferrybench::Payload& request, size_t expected) {
     absl::StatusOr<ferrybench::Payload> reply = stub_->Unary(request);
@@ -113,55 +233,56 @@ class Client {
     return 0;
   }
 
-  // `inflight` threads, each with one blocking call in flight, all on the
-  // one channel (so one connection).
+  // Keeps `inflight` asynchronous calls outstanding on the one channel
+  // without a thread per call: each completion, a plain callback on the
+  // channel's I/O thread, records its call and issues the next one (as the
+  // gRPC peer does from its completion queue). Calls completing in the
+  // first warmup_ms are not counted; the measured window then lasts
+  // duration_ms, after which no new calls are issued and the outstanding
+  // ones are drained.
   int Throughput() {
-    const int inflight = static_cast<int>(flags_.GetInt("inflight", 32));
-    const auto duration =
-        std::chrono::milliseconds(flags_.GetInt("duration_ms", 3000));
-    const auto warmup =
-        std::chrono::milliseconds(flags_.GetInt("warmup_ms", 500));
-    ferrybench::Payload request;
-    request.set_data(bench::MakePayload(flags_.GetInt("payload", 16)));
-    const size_t size = request.data().size();
-    std::atomic<bool> failed{false};
-    std::vector<bench::Latencies> latencies(static_cast<size_t>(inflight));
-    const auto measure_from = Clock::now() + warmup;
-    const auto stop_at = measure_from + duration;
-    double cpu0 = 0;
-    std::atomic<bool> cpu_taken{false};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < inflight; ++t) {
-      threads.emplace_back([&, t] {
-        bench::Latencies& mine = latencies[static_cast<size_t>(t)];
-        while (!failed.load(std::memory_order_relaxed)) {
-          const auto t0 = Clock::now();
-          if (t0 >= stop_at) break;
-          if (!Call(request, size)) {
-            failed = true;
-            break;
-          }
-          if (t0 >= measure_from) mine.Add(Clock::now() - t0);
-        }
-      });
+    const int64_t inflight = flags_.GetInt("inflight", 32);
+    if (inflight < 1) {
+      std::fprintf(stderr, "ferry_bench: --inflight must be at least 1\n");
+      return 2;
     }
-    std::this_thread::sleep_until(measure_from);
-    cpu0 = bench::ProcessCpuSeconds();
-    cpu_taken = true;
-    std::this_thread::sleep_until(stop_at);
-    const double cpu = bench::ProcessCpuSeconds() - cpu0;
-    for (auto& thread : threads) thread.join();
-    if (failed) return 1;
-    bench::Latencies all;
-    for (const auto& l : latencies) all.Merge(l);
-    const double wall = std::chrono::duration<double>(duration).count();
+    if (!Connect()) return 1;
+    AsyncThroughput run(*stub_, flags_);
+    run.Start(inflight);
+    run.WaitDrained();
+    if (!run.error().empty()) {
+      std::fprintf(stderr, "ferry_bench: %s\n", run.error().c_str());
+      return 1;
+    }
+    run.Report();
+    return 0;
+  }
+
+  // One Chat stream: a writer thread and this thread (reading); see
+  // bench::RunEchoStream.
+  int BidiStream() {
+    ferrybench::Payload request;
+    request.set_data(bench::MakePayload(flags_.GetInt("payload", 1024)));
+    const size_t size = request.data().size();
+    if (!Connect()) return 1;
+    std::unique_ptr<ferry::ClientReaderWriterInterface<ferrybench::Payload,
+                                                       ferrybench::Payload>>
+        stream = stub_->Chat();
+    ferrybench::Payload echo;
+    bench::EchoStream ops;
+    ops.write = [&] { return stream->Write(request); };
+    ops.read = [&] {
+      return stream->Read(&echo) && echo.data().size() == size;
+    };
+    ops.writes_done = [&] { stream->WritesDone(); };
     bench::Result result;
-    result.Set("calls", static_cast<double>(all.count()));
-    result.Set("wall_s", wall);
-    result.Set("calls_per_s", static_cast<double>(all.count()) / wall);
-    result.Set("p50_us", all.PercentileMicros(50));
-    result.Set("p99_us", all.PercentileMicros(99));
-    result.Set("client_cpu_s", cpu);
+    const bool ran = bench::RunEchoStream(flags_, ops, result);
+    const absl::Status status = stream->Finish();
+    if (!ran || !status.ok()) {
+      std::fprintf(stderr, "ferry_bench: bidi_stream failed: %s\n",
+                   status.ToString().c_str());
+      return 1;
+    }
     result.Print();
     return 0;
   }
@@ -263,6 +384,7 @@ int RunClient(const bench::Flags& flags) {
   if (scenario == "large_echo") return client.Large(/*echo=*/true);
   if (scenario == "large_upload") return client.Large(/*echo=*/false);
   if (scenario == "small_under_transfer") return client.SmallUnderTransfer();
+  if (scenario == "bidi_stream") return client.BidiStream();
   std::fprintf(stderr, "ferry_bench: unknown scenario %s\n", scenario.c_str());
   return 2;
 }

@@ -82,6 +82,16 @@ class BenchService final : public Bench::Service {
     reply->set_size(request->data().size());
     return grpc::Status::OK;
   }
+
+  grpc::Status Chat(
+      grpc::ServerContext* /*context*/,
+      grpc::ServerReaderWriter<Payload, Payload>* stream) override {
+    Payload message;
+    while (stream->Read(&message)) {
+      if (!stream->Write(message)) break;
+    }
+    return grpc::Status::OK;
+  }
 };
 
 int RunServer(const bench::Flags& flags) {
@@ -364,13 +374,38 @@ void RunSmallUnderTransfer(Bench::Stub& stub, const bench::Flags& flags,
   result.Set("wall_s", stopwatch.wall_s());
 }
 
+// One Chat stream with the synchronous API, a writer thread and this
+// thread reading, as for the other peers; see bench::RunEchoStream.
+void RunBidiStream(Bench::Stub& stub, const bench::Flags& flags,
+                   bench::Result& result) {
+  Payload request;
+  request.set_data(bench::MakePayload(SizeFlag(flags, "payload", 1024)));
+  const size_t size = request.data().size();
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReaderWriter<Payload, Payload>> stream =
+      stub.Chat(&context);
+  Payload echo;
+  bench::EchoStream ops;
+  ops.write = [&] { return stream->Write(request); };
+  ops.read = [&] {
+    if (!stream->Read(&echo)) return false;
+    CheckSize(echo.data().size(), size, "Chat echo");
+    return true;
+  };
+  ops.writes_done = [&] { stream->WritesDone(); };
+  const bool ran = bench::RunEchoStream(flags, ops, result);
+  const grpc::Status status = stream->Finish();
+  CheckStatus(status, "Chat");
+  if (!ran) Die("Chat: the stream ended early");
+}
+
 int RunClient(const bench::Flags& flags) {
   const std::string address = flags.Get("address", "");
   const std::string scenario = flags.Get("scenario", "");
   if (address.empty()) Die("client needs --address=HOST:PORT");
   if (scenario != "unary" && scenario != "throughput" &&
       scenario != "large_echo" && scenario != "large_upload" &&
-      scenario != "small_under_transfer") {
+      scenario != "small_under_transfer" && scenario != "bidi_stream") {
     std::fprintf(stderr, "grpc_bench: unknown scenario '%s'\n",
                  scenario.c_str());
     return 2;
@@ -396,6 +431,8 @@ int RunClient(const bench::Flags& flags) {
     RunLarge(*stub, flags, /*echo=*/true, result);
   } else if (scenario == "large_upload") {
     RunLarge(*stub, flags, /*echo=*/false, result);
+  } else if (scenario == "bidi_stream") {
+    RunBidiStream(*stub, flags, result);
   } else {
     RunSmallUnderTransfer(*stub, flags, result);
   }

@@ -534,6 +534,25 @@ void RunThroughput(int fd, const bench::Flags& flags, bench::Result& result) {
   result.Set("wall_s", wall);
 }
 
+// Echo frames pipelined on the connection from a writer thread while this
+// thread reads the echoes, as the RPC peers drive their streams; see
+// bench::RunEchoStream. The client's side ends with a half-close.
+void RunBidiStream(int fd, const bench::Flags& flags, bench::Result& result) {
+  const size_t payload = SizeFlag(flags, "payload", 1024);
+  const std::string frame = EchoFrame(payload);
+  std::vector<char> echo(std::max<size_t>(payload, 1));
+  Reader reader(fd);
+  bench::EchoStream ops;
+  ops.write = [&] { return WriteAll(fd, frame.data(), frame.size()); };
+  ops.read = [&] {
+    ReadReplyHeader(reader, kEcho, payload);
+    ReadOrDie(reader, echo.data(), payload);
+    return true;
+  };
+  ops.writes_done = [&] { shutdown(fd, SHUT_WR); };
+  if (!bench::RunEchoStream(flags, ops, result)) DieErrno("write");
+}
+
 void RunLarge(int fd, const bench::Flags& flags, bool echo,
               bench::Result& result) {
   const size_t size = SizeFlag(flags, "size", 67108864);
@@ -589,7 +608,8 @@ int RunClient(const bench::Flags& flags) {
     return 0;
   }
   if (scenario != "unary" && scenario != "throughput" &&
-      scenario != "large_echo" && scenario != "large_upload") {
+      scenario != "large_echo" && scenario != "large_upload" &&
+      scenario != "bidi_stream") {
     std::fprintf(stderr, "raw_bench: unknown scenario '%s'\n",
                  scenario.c_str());
     return 2;
@@ -600,6 +620,8 @@ int RunClient(const bench::Flags& flags) {
     RunUnary(fd, flags, result);
   } else if (scenario == "throughput") {
     RunThroughput(fd, flags, result);
+  } else if (scenario == "bidi_stream") {
+    RunBidiStream(fd, flags, result);
   } else {
     RunLarge(fd, flags, /*echo=*/scenario == "large_echo", result);
   }

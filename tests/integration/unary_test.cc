@@ -155,6 +155,52 @@ TEST_P(UnaryTest, ConcurrentCallsAreMultiplexedOverOneConnection) {
   EXPECT_EQ(peers.size(), 1u);
 }
 
+// Calls that start while the channel's first connection comes up go out
+// after the connection preface and SETTINGS (a server closes a connection
+// that starts with anything else). Threads start asynchronous calls in a
+// loop from before the connection exists until the first reply arrives, so
+// some start just as the connection becomes ready.
+TEST_P(UnaryTest, CallsStartedWhileTheFirstConnectionComesUpSucceed) {
+  StartServer();
+  LogCapture log;
+  struct Round {
+    std::atomic<bool> replied{false};
+    std::atomic<int> started{0};
+    std::atomic<int> completed{0};
+    std::atomic<int> failed{0};
+  };
+  constexpr int kRounds = 10;
+  constexpr int kThreads = 4;
+  constexpr int kMaxCalls = 20000;
+  for (int r = 0; r < kRounds; ++r) {
+    auto round = std::make_shared<Round>();
+    auto stub = EchoService::NewStub(CreateChannel(Target()));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        EchoRequest request;
+        request.set_message("early");
+        while (!round->replied.load() && round->started.load() < kMaxCalls) {
+          round->started.fetch_add(1);
+          stub->AsyncEcho(request, [round](absl::StatusOr<EchoResponse> reply) {
+            if (!reply.ok()) round->failed.fetch_add(1);
+            round->replied.store(true);
+            round->completed.fetch_add(1);
+          });
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int i = 0; i < 1000 && round->completed.load() < round->started.load();
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(round->completed.load(), round->started.load()) << "round " << r;
+    EXPECT_EQ(round->failed.load(), 0) << "round " << r;
+  }
+  EXPECT_FALSE(log.Contains("connection preface"));
+}
+
 TEST_P(UnaryTest, StatusCodeAndMessageCrossTheWire) {
   StartServer();
   auto stub = EchoService::NewStub(CreateChannel(Target()));

@@ -307,6 +307,11 @@ void ChannelCore::OnConnected(
             OnSessionUnusable(subchannel, *self);
           });
       *self = session.get();
+      // Start (queue the preface and SETTINGS) before the session can be
+      // picked: another thread may start a call on it as soon as it is
+      // ready, and its frames must not reach the wire first. Start calls
+      // nothing that takes mu_.
+      session->Start();
       subchannel->state = Subchannel::State::kReady;
       subchannel->session = session;
       subchannel->backoff->Reset();
@@ -314,7 +319,6 @@ void ChannelCore::OnConnected(
     }
     ready = ServeWaitersLocked();
   }
-  if (session != nullptr) session->Start();
   for (auto& [done, picked] : ready) std::move(done)(std::move(picked));
 }
 
