@@ -26,14 +26,14 @@ void OutboundScheduler::Push(uint32_t stream_id, wire::FrameRun&& run) {
   queued_bytes_ += run.bytes.size();
   if (stream_id == 0) {
     control_.bytes.Append(std::move(run.bytes));
-        control_.frames.append(run.frames.begin(), run.frames.end());
+    control_.frames.append(run.frames.begin(), run.frames.end());
     return;
   }
   auto [it, inserted] = streams_.try_emplace(stream_id);
   Queue& queue = it->second;
   if (inserted) queue.window = initial_call_window_;
   queue.bytes.Append(std::move(run.bytes));
-    queue.frames.append(run.frames.begin(), run.frames.end());
+  queue.frames.append(run.frames.begin(), run.frames.end());
   Enlist(stream_id, queue);
 }
 
