@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "channel/channel_core.h"
 #include "common/log.h"
+#include "common/one_shot_event.h"
 #include "ferry/client_context.h"
 #include "session/client_session.h"
 #include "wire/message.h"
@@ -163,8 +164,8 @@ class UnaryCall final : public OutboundCall::Observer,
 
   // Blocks until the call ends, then parses the response into `response`.
   absl::Status Wait(google::protobuf::MessageLite& response) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return ended_; });
+    ended_event_.Wait();
+    std::lock_guard lock(mu_);
     if (!status_.ok()) return status_;
     return std::move(bytes_).ParseInto(response);
   }
@@ -207,7 +208,7 @@ class UnaryCall final : public OutboundCall::Observer,
       done = std::move(done_);
       call_.reset();
     }
-    cv_.notify_all();
+    ended_event_.Set();
     if (done) std::move(done)(status_, std::move(bytes_));
   }
 
@@ -215,7 +216,7 @@ class UnaryCall final : public OutboundCall::Observer,
   const impl::MethodDescriptor& method_;
   ClientContext* const context_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  OneShotEvent ended_event_;  // set once ended_ is
   Done done_;
   std::shared_ptr<OutboundCall> call_;
   bool ended_ = false;
