@@ -26,7 +26,7 @@ WorkerPool::WorkerPool(const Options& options)
 WorkerPool::~WorkerPool() { Shutdown(); }
 
 WorkerPool::SubmitResult WorkerPool::Submit(Task task) {
-  bool wake = false;
+  OneShotEvent* wake = nullptr;
   bool saturated = false;
   {
     std::lock_guard lock(mu_);
@@ -36,14 +36,13 @@ WorkerPool::SubmitResult WorkerPool::Submit(Task task) {
       was_saturated_ = true;
       saturated = true;
     }
-    // Wake one sleeper unless enough have been woken already.
-    if (idle_ > pending_wakeups_) {
-      ++pending_wakeups_;
+    if (!sleepers_.empty()) {
+      wake = sleepers_.back();
+      sleepers_.pop_back();
       ++wakeups_;
-      wake = true;
     }
   }
-  if (wake) cv_.notify_one();
+  if (wake != nullptr) wake->Set();
   return saturated ? SubmitResult::kQueuedSaturated : SubmitResult::kQueued;
 }
 
@@ -68,10 +67,11 @@ void WorkerPool::Run() {
   std::unique_lock lock(mu_);
   while (true) {
     while (queue_.empty() && !stopping_) {
-      ++idle_;
-      cv_.wait(lock);
-      --idle_;
-      if (pending_wakeups_ > 0) --pending_wakeups_;
+      OneShotEvent woken;
+      sleepers_.push_back(&woken);
+      lock.unlock();
+      woken.Wait();  // Submit() or Shutdown() took it off sleepers_
+      lock.lock();
     }
     if (queue_.empty()) return;  // stopping, and nothing left to run
     Task task = std::move(queue_.front());
@@ -92,11 +92,13 @@ void WorkerPool::Run() {
 
 void WorkerPool::Shutdown() {
   std::call_once(shutdown_once_, [this] {
+    std::vector<OneShotEvent*> sleepers;
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
+      sleepers.swap(sleepers_);
     }
-    cv_.notify_all();
+    for (OneShotEvent* sleeper : sleepers) sleeper->Set();
     for (std::thread& thread : threads_) thread.join();
   });
 }
@@ -107,7 +109,7 @@ WorkerPool::Stats WorkerPool::stats() const {
   stats.tasks_run = tasks_run_;
   stats.wakeups = wakeups_;
   stats.threads = static_cast<int>(threads_.size());
-  stats.idle = idle_;
+  stats.idle = static_cast<int>(sleepers_.size());
   stats.queued = queue_.size();
   return stats;
 }

@@ -1,11 +1,14 @@
 // WorkerPool: the threads that run server handlers.
 //
 // A fixed number of threads take tasks from one FIFO queue. Handing over a
-// task wakes at most one sleeping worker, and none when every sleeping
-// worker has already been woken and not yet run (they will find the task).
-// Workers sleep on a condition variable (a futex): they hold no file
-// descriptors, so the process's descriptor count does not depend on the
-// number of workers.
+// task wakes at most one sleeping worker: the one that went to sleep last
+// (its cache is the warmest), taken off the list of sleepers by the
+// submitter, so no two tasks wake the same worker and a woken worker never
+// finds its wake-up consumed. Each sleeper waits on a futex word of its
+// own (OneShotEvent): workers hold no file descriptors, so the process's
+// descriptor count does not depend on the number of workers, and a wake-up
+// costs one FUTEX_WAKE (a condition variable cost the woken worker a
+// second one, for the mutex glibc reacquires as contended).
 //
 // The queue has a bound. The pool does not enforce it; it reports when the
 // queue is at the bound (saturated()) and, once set, calls the drain
@@ -18,7 +21,6 @@
 #define FERRY_SRC_DISPATCH_WORKER_POOL_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "common/one_shot_event.h"
 
 namespace ferry::internal {
 
@@ -44,9 +47,9 @@ class WorkerPool {
 
   struct Stats {
     uint64_t tasks_run = 0;
-    uint64_t wakeups = 0;  // notify_one calls made on submission
+    uint64_t wakeups = 0;  // sleeping workers woken by Submit()
     int threads = 0;
-    int idle = 0;
+    int idle = 0;  // workers asleep and not yet woken
     size_t queued = 0;
   };
 
@@ -85,10 +88,10 @@ class WorkerPool {
 
   const size_t bound_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Task> queue_;
-  int idle_ = 0;             // workers waiting on cv_
-  int pending_wakeups_ = 0;  // notifies not yet consumed by a waiter
+  // Workers asleep and not yet woken, the most recent last. Each entry is
+  // an event on that worker's stack.
+  std::vector<OneShotEvent*> sleepers_;
   bool stopping_ = false;
   bool was_saturated_ = false;
   std::function<void()> on_drain_;
