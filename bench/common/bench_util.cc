@@ -20,7 +20,7 @@ Flags::Flags(int argc, char** argv) {
     if (arg.rfind("--", 0) != 0) continue;
     const size_t eq = arg.find('=');
     if (eq == std::string::npos) {
-      values_[arg.substr(2)] = "1";
+      values_[arg.substr(2)].assign(1, '1');  // a bare --flag means 1
     } else {
       values_[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
     }
