@@ -199,18 +199,13 @@ ClientSession::ClientSession(std::shared_ptr<Connection> connection,
                              UnusableFn on_unusable)
     : connection_(std::move(connection)),
       options_(options),
-      on_unusable_(std::move(on_unusable)),
-      receive_window_(options.connection_window) {}
+      link_(connection_, options_, "server"),
+      on_unusable_(std::move(on_unusable)) {}
 
 void ClientSession::Start() {
-  keepalive_ = std::make_shared<Keepalive>(connection_, options_.keepalive_time,
-                                           options_.keepalive_timeout);
   connection_->Start(shared_from_this());
-  connection_->Send(
-      0,
-      SettingsFrame(options_, wire::ThreadOutboundWriter(connection_->pool())));
+  link_.Start();
   connection_->loop().Post([self = shared_from_this()] {
-    self->keepalive_->Start();
     std::lock_guard lock(self->mu_);
     self->ArmIdleTimerLocked(self->idle_since_ + self->options_.idle_timeout);
   });
@@ -367,8 +362,7 @@ absl::Status ClientSession::SendMessage(
   wire::FrameRun run = std::move(prefix);
   bool sent_any = false;
   absl::Status status =
-      SerializeForCall(*connection_, options_,
-                       send_frame_payload_.load(std::memory_order_relaxed),
+      SerializeForCall(*connection_, options_, link_.send_frame_payload(),
                        call_id, message, end_flags, run, &sent_any, may_block);
   if (!status.ok()) return status;
   connection_->Send(call_id, std::move(run));
@@ -419,87 +413,35 @@ void ClientSession::BecomeUnusable(const absl::Status& reason) {
 
 void ClientSession::OnFrame(wire::Frame&& frame) {
   const wire::FrameHeader& header = frame.header;
-  keepalive_->OnReceived();
-  if (header.call_id != 0 && (header.type == wire::FrameType::kSettings ||
-                              header.type == wire::FrameType::kPing ||
-                              header.type == wire::FrameType::kGoAway)) {
-    return ProtocolError(absl::StrCat(wire::FrameTypeName(header.type),
-                                      " frame with call id ", header.call_id));
-  }
-  if (header.call_id == 0) {
-    switch (header.type) {
-      case wire::FrameType::kSettings: {
-        PeerSettings settings = peer_settings_;
-        absl::Status status = ParsePeerSettings(frame.payload, &settings);
-        if (!status.ok()) return ProtocolError(std::string(status.message()));
-        ApplyPeerSettings(settings, &peer_settings_, *connection_);
-        send_frame_payload_.store(
-            std::min(settings.max_frame_payload, options_.max_frame_payload));
-        return;
+  absl::StatusOr<SessionLink::Rest> rest = link_.OnFrame(frame);
+  if (!rest.ok()) return ProtocolError(std::string(rest.status().message()));
+  if (*rest == SessionLink::Rest::kNothing) return;
+  if (*rest == SessionLink::Rest::kGoAway) {
+    absl::Status said = DecodeStatusFields(
+        static_cast<uint32_t>(absl::StatusCode::kUnavailable), frame.payload,
+        options_.max_metadata_size, nullptr);
+    const std::string reason =
+        absl::StrCat("server ", connection_->peer(), " is going away",
+                     said.message().empty() ? "" : ": ", said.message());
+    BecomeUnusable(absl::UnavailableError(reason));
+    // Calls the server will not process end now; the rest finish.
+    std::vector<std::shared_ptr<OutboundCall>> dropped;
+    bool idle;
+    {
+      std::lock_guard lock(mu_);
+      goaway_received_ = true;
+      for (auto& [id, call] : calls_) {
+        if (id > header.aux) dropped.push_back(call);
       }
-      case wire::FrameType::kPing: {
-        if (header.flags & wire::kFlagAck) {
-          keepalive_->OnPingAck(header.aux);
-          return;
-        }
-        wire::FrameRun run;
-        wire::FrameHeader ack = header;
-        ack.flags = wire::kFlagAck;
-        wire::AppendFrame(run, wire::ThreadOutboundWriter(connection_->pool()),
-                          ack);
-        connection_->Send(0, std::move(run));
-        return;
-      }
-      case wire::FrameType::kWindowUpdate:
-        connection_->AddSendWindow(0, header.aux);
-        return;
-      case wire::FrameType::kGoAway: {
-        absl::Status said = DecodeStatusFields(
-            static_cast<uint32_t>(absl::StatusCode::kUnavailable),
-            frame.payload, options_.max_metadata_size, nullptr);
-        const std::string reason =
-            absl::StrCat("server ", connection_->peer(), " is going away",
-                         said.message().empty() ? "" : ": ", said.message());
-        BecomeUnusable(absl::UnavailableError(reason));
-        // Calls the server will not process end now; the rest finish.
-        std::vector<std::shared_ptr<OutboundCall>> dropped;
-        bool idle;
-        {
-          std::lock_guard lock(mu_);
-          goaway_received_ = true;
-          for (auto& [id, call] : calls_) {
-            if (id > header.aux) dropped.push_back(call);
-          }
-          idle = calls_.empty();
-        }
-        for (auto& call : dropped) {
-          call->Finish(absl::UnavailableError(absl::StrCat(
-                           reason, " (the call was not processed)")),
-                       Metadata(), /*tell_server=*/false);
-        }
-        if (idle) connection_->CloseAfterFlush(absl::UnavailableError(reason));
-        return;
-      }
-      default:
-        return ProtocolError(absl::StrCat(wire::FrameTypeName(header.type),
-                                          " frame without a call id"));
+      idle = calls_.empty();
     }
-  }
-  if (header.type == wire::FrameType::kWindowUpdate) {
-    connection_->AddSendWindow(header.call_id, header.aux);
+    for (auto& call : dropped) {
+      call->Finish(absl::UnavailableError(
+                       absl::StrCat(reason, " (the call was not processed)")),
+                   Metadata(), /*tell_server=*/false);
+    }
+    if (idle) connection_->CloseAfterFlush(absl::UnavailableError(reason));
     return;
-  }
-  if (header.type == wire::FrameType::kMessage) {
-    int64_t credit = 0;
-    if (!receive_window_.OnReceived(header.length, &credit)) {
-      return ProtocolError(
-          "the server exceeded the connection's flow-control window");
-    }
-    if (credit > 0) {
-      connection_->Send(
-          0, WindowUpdateFrame(
-                 0, credit, wire::ThreadOutboundWriter(connection_->pool())));
-    }
   }
   std::shared_ptr<OutboundCall> call;
   {
@@ -522,7 +464,7 @@ void ClientSession::OnFrame(wire::Frame&& frame) {
 }
 
 void ClientSession::OnClose(const absl::Status& reason) {
-  if (keepalive_ != nullptr) keepalive_->Stop();
+  link_.Stop();
   {
     std::lock_guard lock(mu_);
     if (idle_timer_ != nullptr) idle_timer_->Cancel();

@@ -28,7 +28,7 @@
 #include "ferry/metadata.h"
 #include "google/protobuf/message_lite.h"
 #include "session/common.h"
-#include "session/keepalive.h"
+#include "session/link.h"
 #include "transport/connection.h"
 
 namespace ferry::internal {
@@ -160,11 +160,8 @@ class ClientSession : public Connection::Handler,
 
   const std::shared_ptr<Connection> connection_;
   const SessionOptions options_;
+  SessionLink link_;
   UnusableFn on_unusable_;  // loop thread only
-  std::atomic<uint32_t> send_frame_payload_{wire::kDefaultMaxFramePayload};
-  PeerSettings peer_settings_;              // loop thread only
-  ConnectionReceiveWindow receive_window_;  // loop thread only
-  std::shared_ptr<Keepalive> keepalive_;    // set in Start()
 
   mutable std::mutex mu_;
   absl::flat_hash_map<uint32_t, std::shared_ptr<OutboundCall>> calls_;

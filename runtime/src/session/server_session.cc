@@ -126,9 +126,8 @@ absl::Status InboundCall::SendMessage(
   Connection& connection = *session.connection_;
   bool sent_any = false;
   absl::Status status = SerializeForCall(
-      connection, session.options_,
-      session.send_frame_payload_.load(std::memory_order_relaxed), id_, message,
-      0, run, &sent_any, /*may_block=*/true);
+      connection, session.options_, session.link_.send_frame_payload(), id_,
+      message, 0, run, &sent_any, /*may_block=*/true);
   if (!status.ok()) return status;
   connection.Send(id_, std::move(run));
   // The writer waits for room (the client's window, the socket), so the
@@ -161,8 +160,7 @@ bool InboundCall::Finish(const absl::Status& status,
   if (message != nullptr && status.ok()) {
     bool sent_any = false;
     absl::Status sent = SerializeForCall(
-        connection, session.options_,
-        session.send_frame_payload_.load(std::memory_order_relaxed), id_,
+        connection, session.options_, session.link_.send_frame_payload(), id_,
         *message, 0, run, &sent_any, /*may_block=*/true);
     if (!sent.ok()) {
       FERRY_LOG(kWarning) << "call " << method_ << " from " << peer()
@@ -298,17 +296,11 @@ ServerSession::ServerSession(std::shared_ptr<Connection> connection,
     : connection_(std::move(connection)),
       options_(options),
       delegate_(delegate),
-      receive_window_(options.connection_window) {}
+      link_(connection_, options_, "client") {}
 
 void ServerSession::Start() {
-  keepalive_ = std::make_shared<Keepalive>(connection_, options_.keepalive_time,
-                                           options_.keepalive_timeout);
   connection_->Start(shared_from_this());
-  connection_->loop().Post(
-      [self = shared_from_this()] { self->keepalive_->Start(); });
-  connection_->Send(
-      0,
-      SettingsFrame(options_, wire::ThreadOutboundWriter(connection_->pool())));
+  link_.Start();
 }
 
 size_t ServerSession::active_calls() const {
@@ -476,65 +468,12 @@ void ServerSession::OnHeaders(wire::Frame&& frame) {
 
 void ServerSession::OnFrame(wire::Frame&& frame) {
   const wire::FrameHeader& header = frame.header;
-  keepalive_->OnReceived();
-  if (header.call_id != 0 && (header.type == wire::FrameType::kSettings ||
-                              header.type == wire::FrameType::kPing ||
-                              header.type == wire::FrameType::kGoAway)) {
-    return ProtocolError(absl::StrCat(wire::FrameTypeName(header.type),
-                                      " frame with call id ", header.call_id));
-  }
-  if (header.call_id == 0) {
-    switch (header.type) {
-      case wire::FrameType::kSettings: {
-        PeerSettings settings = peer_settings_;
-        absl::Status status = ParsePeerSettings(frame.payload, &settings);
-        if (!status.ok()) return ProtocolError(std::string(status.message()));
-        ApplyPeerSettings(settings, &peer_settings_, *connection_);
-        send_frame_payload_.store(
-            std::min(settings.max_frame_payload, options_.max_frame_payload));
-        return;
-      }
-      case wire::FrameType::kPing: {
-        if (header.flags & wire::kFlagAck) {
-          keepalive_->OnPingAck(header.aux);
-          return;
-        }
-        wire::FrameRun run;
-        wire::FrameHeader ack = header;
-        ack.flags = wire::kFlagAck;
-        wire::AppendFrame(run, wire::ThreadOutboundWriter(connection_->pool()),
-                          ack);
-        connection_->Send(0, std::move(run));
-        return;
-      }
-      case wire::FrameType::kWindowUpdate:
-        connection_->AddSendWindow(0, header.aux);
-        return;
-      case wire::FrameType::kGoAway:
-        return;  // a client going away just starts no more calls
-      default:
-        return ProtocolError(absl::StrCat(wire::FrameTypeName(header.type),
-                                          " frame without a call id"));
-    }
-  }
+  absl::StatusOr<SessionLink::Rest> rest = link_.OnFrame(frame);
+  if (!rest.ok()) return ProtocolError(std::string(rest.status().message()));
+  // A client going away (GOAWAY) just starts no more calls.
+  if (*rest != SessionLink::Rest::kCall) return;
   if (header.type == wire::FrameType::kHeaders) {
     return OnHeaders(std::move(frame));
-  }
-  if (header.type == wire::FrameType::kWindowUpdate) {
-    connection_->AddSendWindow(header.call_id, header.aux);
-    return;
-  }
-  if (header.type == wire::FrameType::kMessage) {
-    int64_t credit = 0;
-    if (!receive_window_.OnReceived(header.length, &credit)) {
-      return ProtocolError(
-          "the client exceeded the connection's flow-control window");
-    }
-    if (credit > 0) {
-      connection_->Send(
-          0, WindowUpdateFrame(
-                 0, credit, wire::ThreadOutboundWriter(connection_->pool())));
-    }
   }
 
   std::shared_ptr<InboundCall> call;
@@ -577,7 +516,7 @@ void ServerSession::OnFrame(wire::Frame&& frame) {
 }
 
 void ServerSession::OnClose(const absl::Status& reason) {
-  if (keepalive_ != nullptr) keepalive_->Stop();
+  link_.Stop();
   std::vector<std::shared_ptr<InboundCall>> calls;
   {
     std::lock_guard lock(mu_);
