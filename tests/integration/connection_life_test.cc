@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "log_capture.h"
 #include "raw_peer.h"
+#include "test_server.h"
 
 namespace ferry::test {
 namespace {
@@ -39,14 +40,9 @@ class ConnectionLifeTest : public ::testing::Test {
                                  ServerOptions options = {}) {
     auto running = std::make_unique<Running>();
     options.worker_threads = 2;
-    auto server = ServerBuilder()
-                      .AddListeningPort(address, &running->port)
-                      .RegisterService(&running->service)
-                      .SetOptions(options)
-                      .BuildAndStart();
-    if (!server.ok()) return nullptr;
-    running->server = *std::move(server);
-    return running;
+    running->server =
+        StartTestServer(&running->service, address, options, &running->port);
+    return running->server != nullptr ? std::move(running) : nullptr;
   }
 
   std::string UnixPath() {
@@ -65,16 +61,6 @@ bool ReadUntilACallStarts(RawPeer& peer) {
     if (frame->header.type == FrameType::kHeaders) return true;
   }
   return false;
-}
-
-// Polls `condition` for up to five seconds.
-template <typename Condition>
-bool Eventually(Condition condition) {
-  for (int i = 0; i < 500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
 }
 
 TEST_F(ConnectionLifeTest, CallsInFlightFailUnavailableWhenTheServerVanishes) {
@@ -230,12 +216,19 @@ TEST_F(ConnectionLifeTest, AHostNameCountsEveryAddressItResolvesTo) {
     has_v6 = has_v6 || ai->ai_family == AF_INET6;
   }
   freeaddrinfo(found);
-  std::unique_ptr<Running> v6;
-  if (has_v6) v6 = Start(absl::StrCat("[::1]:", v4->port));
+  // A second server on the same port over IPv6, if this machine has it.
+  auto v6 = std::make_unique<Running>();
+  if (has_v6) {
+    auto server = ServerBuilder()
+                      .AddListeningPort(absl::StrCat("[::1]:", v4->port))
+                      .RegisterService(&v6->service)
+                      .BuildAndStart();
+    if (server.ok()) v6->server = *std::move(server);
+  }
 
   auto stub = EchoService::NewStub(CreateChannel(target));
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(stub->Echo(EchoRequest()).ok());
-  if (v6 == nullptr) {
+  if (v6->server == nullptr) {
     EXPECT_EQ(v4->service.calls(), 40);
     // localhost resolves to one address on this machine; the spread over
     // several is covered by the comma-separated target above.

@@ -17,6 +17,7 @@
 #include "ferry/impl/client_call.h"
 #include "gtest/gtest.h"
 #include "raw_peer.h"
+#include "test_server.h"
 #include "wire/fields.h"
 
 namespace ferry::test {
@@ -30,16 +31,6 @@ int OpenDescriptors() {
   while (readdir(dir) != nullptr) ++count;
   closedir(dir);
   return count;
-}
-
-// Polls `condition` every millisecond for up to 10 seconds.
-template <typename F>
-bool Eventually(F condition) {
-  for (int i = 0; i < 10000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return condition();
 }
 
 // The bytes of one unary Echo call with call id `id`, as a client sends
@@ -83,13 +74,8 @@ std::map<uint32_t, std::vector<uint32_t>> ReadStatuses(RawPeer& peer,
 class DispatchTest : public ::testing::Test {
  protected:
   void StartServer(ServerOptions options) {
-    auto server = ServerBuilder()
-                      .AddListeningPort("127.0.0.1:0", &port_)
-                      .RegisterService(&service_)
-                      .SetOptions(options)
-                      .BuildAndStart();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    server_ = StartTestServer(&service_, "127.0.0.1:0", options, &port_);
+    ASSERT_NE(server_, nullptr);
   }
   std::string Target() const { return absl::StrCat("127.0.0.1:", port_); }
 

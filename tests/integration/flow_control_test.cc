@@ -13,6 +13,7 @@
 #include "echo_service.h"
 #include "ferry/ferry.h"
 #include "gtest/gtest.h"
+#include "test_server.h"
 
 namespace ferry::test {
 namespace {
@@ -29,13 +30,8 @@ class FlowControlTest : public ::testing::Test {
     options.worker_threads = 4;
     options.call_window = kWindow;
     options.send_queue_limit = kQueue;
-    auto server = ServerBuilder()
-                      .AddListeningPort("127.0.0.1:0", &port_)
-                      .RegisterService(&service_)
-                      .SetOptions(options)
-                      .BuildAndStart();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    server_ = StartTestServer(&service_, "127.0.0.1:0", options, &port_);
+    ASSERT_NE(server_, nullptr);
     ChannelOptions channel_options;
     channel_options.call_window = kWindow;
     channel_options.send_queue_limit = kQueue;

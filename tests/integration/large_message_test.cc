@@ -12,6 +12,7 @@
 #include "echo_service.h"
 #include "ferry/ferry.h"
 #include "gtest/gtest.h"
+#include "test_server.h"
 
 namespace ferry::test {
 namespace {
@@ -49,13 +50,8 @@ class LargeMessageTest : public ::testing::Test {
     options.worker_threads = 2;
     options.max_receive_message_size = kMaxMessage;
     options.max_send_message_size = kMaxMessage;
-    auto server = ServerBuilder()
-                      .AddListeningPort("127.0.0.1:0", &port_)
-                      .RegisterService(&service_)
-                      .SetOptions(options)
-                      .BuildAndStart();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    server_ = StartTestServer(&service_, "127.0.0.1:0", options, &port_);
+    ASSERT_NE(server_, nullptr);
     ChannelOptions channel_options;
     channel_options.max_receive_message_size = kMaxMessage;
     channel_options.max_send_message_size = kMaxMessage;

@@ -19,20 +19,12 @@
 #include "echo_service.h"
 #include "ferry/ferry.h"
 #include "gtest/gtest.h"
+#include "test_server.h"
 
 namespace ferry::test {
 namespace {
 
 namespace asio = boost::asio;
-
-template <typename F>
-bool Eventually(F condition) {
-  for (int i = 0; i < 10000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return condition();
-}
 
 class StreamingTest : public ::testing::Test {
  protected:
@@ -40,13 +32,8 @@ class StreamingTest : public ::testing::Test {
 
   void StartServer(ServerOptions options) {
     options.worker_threads = 4;
-    auto server = ServerBuilder()
-                      .AddListeningPort("127.0.0.1:0", &port_)
-                      .RegisterService(&service_)
-                      .SetOptions(options)
-                      .BuildAndStart();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    server_ = StartTestServer(&service_, "127.0.0.1:0", options, &port_);
+    ASSERT_NE(server_, nullptr);
     channel_ = CreateChannel(absl::StrCat("127.0.0.1:", port_));
     stub_ = EchoService::NewStub(channel_);
   }

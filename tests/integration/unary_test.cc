@@ -19,6 +19,7 @@
 #include "log_capture.h"
 #include "raw_peer.h"
 #include "test_messages.pb.h"
+#include "test_server.h"
 #include "wire/fields.h"
 
 namespace ferry::test {
@@ -50,13 +51,8 @@ class UnaryTest : public ::testing::TestWithParam<Transport> {
     } else {
       address = absl::StrCat("127.0.0.1:", same_address ? port_ : 0);
     }
-    auto server = ServerBuilder()
-                      .AddListeningPort(address, &port_)
-                      .RegisterService(&service_)
-                      .SetOptions(options)
-                      .BuildAndStart();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    server_ = StartTestServer(&service_, address, options, &port_);
+    ASSERT_NE(server_, nullptr);
   }
 
   std::string Target() const {

@@ -42,11 +42,13 @@
 #include "ferry/status.h"
 #include "gtest/gtest.h"
 #include "interop.ferry.h"
+#include "test_server.h"
 
 namespace ferry::interop {
 namespace {
 
 namespace asio = boost::asio;
+using ::ferry::test::Eventually;
 
 // Metadata keys the server echoes: the first as initial metadata, the
 // second (binary) as trailing metadata.
@@ -99,16 +101,6 @@ bool IsPatternBody(const std::string& body) {
            << size;
   }
   return ::testing::AssertionSuccess();
-}
-
-// Waits, bounded to 10 seconds, for `condition`.
-template <typename F>
-bool Eventually(F condition) {
-  for (int i = 0; i < 1000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
 }
 
 // Every blocking call gets a deadline, so a broken case fails instead of
